@@ -1,0 +1,69 @@
+"""The portal: training plans, shared course booking and funder reporting for upskilling programmes."""
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from portal.config import Config, sqlite_uri
+from portal.extensions import babel, csrf, db, htmx, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config)
+    if config:
+        app.config.update(config)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = sqlite_uri(app.instance_path)
+    _normalise_database_url(app)
+    logging.basicConfig(level=logging.INFO)
+
+    from portal import models  # noqa: F401  (registers the tables)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    _init_sqlite(app)
+
+    from portal.i18n import init_i18n
+    from portal.security import init_login
+
+    init_i18n(app, babel)
+    init_login(app, login_manager)
+
+    from portal.blueprints import register_blueprints
+
+    register_blueprints(app)
+
+    from portal.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _normalise_database_url(app: Flask) -> None:
+    """Accept the postgres:// URLs hosting platforms hand out and use psycopg 3 for them."""
+    url: str = app.config["SQLALCHEMY_DATABASE_URI"]
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + url[len(prefix):]
+
+
+def _init_sqlite(app: Flask) -> None:
+    """SQLite: enforce foreign keys, and wait for the write lock instead of failing at once."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()

@@ -1,0 +1,40 @@
+"""Blueprints: thin HTTP adapters over the services, one folder per area."""
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.blueprints.auth.routes import bp as auth_bp
+    from portal.blueprints.layout import init_layout
+    from portal.blueprints.main.routes import bp as main_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(main_bp)
+    init_layout(app)
+    _register_error_pages(app)
+
+    @app.after_request
+    def _vary_on_htmx(response):
+        # The same URL answers a fragment to htmx and a full page otherwise.
+        response.vary.add("HX-Request")
+        return response
+
+
+def _register_error_pages(app: Flask) -> None:
+    for code in (400, 403, 404, 405, 500):
+        app.register_error_handler(code, _error_page(code))
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error):
+        return render_template("errors/error.html", code=400, csrf=True), 400
+
+
+def _error_page(code: int):
+    def handler(error):
+        if code == 500:
+            from portal.extensions import db
+
+            db.session.rollback()
+        return render_template("errors/error.html", code=code), code
+
+    return handler

@@ -1,0 +1,48 @@
+"""What every page's layout needs: the programme's name, the role's navigation, labels."""
+from flask import Flask, g
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from portal.services.overview import current_programme
+
+NAVIGATION = {
+    "hr": [("main.index", _l("Overview"))],
+    "provider": [("main.index", _l("My sessions"))],
+    "pm": [("main.index", _l("Programme overview"))],
+}
+
+ROLE_LABELS = {"hr": _l("HR"), "provider": _l("Course provider"), "pm": _l("Programme office")}
+
+STATUS_LABELS = {
+    "planned": _l("Planned"),
+    "open": _l("Open"),
+    "postponed": _l("Postponed"),
+    "cancelled": _l("Cancelled"),
+    "completed": _l("Completed"),
+    "booked": _l("Booked"),
+    "waitlisted": _l("Waitlisted"),
+    "employed": _l("Employed"),
+    "furloughed": _l("Furloughed"),
+    "notice": _l("Given notice"),
+}
+
+
+def status_label(value) -> str:
+    return str(STATUS_LABELS.get(str(value), str(value)))
+
+
+def init_layout(app: Flask) -> None:
+    app.jinja_env.globals["status_label"] = status_label
+
+    @app.context_processor
+    def _layout():
+        if "programme" not in g:
+            g.programme = current_programme()
+        programme = g.programme
+        role = str(current_user.role) if current_user.is_authenticated else None
+        return {
+            "programme_name": programme.name if programme else "Portal",
+            "programme_funder": programme.funder if programme else "",
+            "nav_items": NAVIGATION.get(role, []),
+            "role_label": ROLE_LABELS.get(role, ""),
+        }

@@ -1,0 +1,57 @@
+"""Command-line tasks: reference data and the demo programme."""
+from datetime import date, timedelta
+
+import click
+from flask import Flask
+from sqlalchemy import inspect, select
+
+from portal.extensions import db
+from portal.models import Programme
+
+
+def _monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.group("portal")
+    def portal_group():
+        """Portal tasks."""
+
+    @portal_group.command("reference")
+    def reference_command():
+        """Load regions, municipalities and competence areas (safe to run again)."""
+        from portal.services.reference import load_reference_data
+
+        load_reference_data()
+        db.session.commit()
+        click.echo("Reference data loaded.")
+
+    @portal_group.command("demo")
+    @click.option("--reset", is_flag=True, help="Empty the database first (destroys all data).")
+    @click.option("--if-empty", is_flag=True, help="Do nothing, successfully, when data exists.")
+    @click.option("--anchor", type=click.DateTime(["%Y-%m-%d"]), help="Lay dates out around this day.")
+    def demo_command(reset: bool, if_empty: bool, anchor):
+        """Fill the database with the demo programme "Ett kompetenslyft för Sverige"."""
+        from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, build_demo_programme
+
+        if not inspect(db.engine).has_table(Programme.__tablename__):
+            raise click.ClickException("The database has no tables: run `flask db upgrade` first.")
+        if db.session.scalar(select(Programme.id).limit(1)) is not None:
+            if if_empty:
+                click.echo("The database already holds a programme; demo data not added.")
+                return
+            if not reset:
+                raise click.ClickException("The database is not empty. Use --reset to replace everything.")
+            _empty_all_tables()
+        build_demo_programme(_monday_of(anchor.date() if anchor else date.today()))
+        db.session.commit()
+        click.echo("Demo programme created. Accounts (password %s):" % DEMO_PASSWORD)
+        for email, what in DEMO_ACCOUNTS:
+            click.echo(f"  {email:<24} {what}")
+
+
+def _empty_all_tables() -> None:
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.flush()

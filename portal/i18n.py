@@ -1,0 +1,48 @@
+"""Language and formatting: Swedish by default, English on request; dates the Swedish way."""
+from datetime import date, datetime
+
+from flask import Flask, current_app, session
+from flask_babel import Babel, format_date, format_datetime, format_decimal, format_time, get_locale
+
+
+def select_locale() -> str:
+    chosen = session.get("locale")
+    if chosen in current_app.config["LANGUAGES"]:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def hours(minutes: int | None) -> str:
+    """Minutes as hours for people: 90 -> '1,5' in Swedish."""
+    return format_decimal((minutes or 0) / 60, format="#,##0.#")
+
+
+def number(value: int | float | None) -> str:
+    return format_decimal(value or 0, format="#,##0.#")
+
+
+def day(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value, "d MMM yyyy")
+    return format_date(value, "d MMM yyyy")
+
+
+def moment(value: datetime | None) -> str:
+    """A date and time the Swedish way: '3 mars 2026 08:30'."""
+    return format_datetime(value, "d MMM yyyy HH:mm") if value else ""
+
+
+def clock(value: datetime | None) -> str:
+    return format_time(value, "HH:mm") if value else ""
+
+
+def init_i18n(app: Flask, babel: Babel) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    for name, function in {"hours": hours, "number": number, "day": day, "moment": moment, "clock": clock}.items():
+        app.jinja_env.filters[name] = function
+
+    @app.context_processor
+    def _locale():
+        return {"current_locale": str(get_locale())}

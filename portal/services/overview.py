@@ -1,0 +1,231 @@
+"""What each role's start page shows, gathered in a handful of aggregate queries."""
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, case, distinct, func, or_, select
+
+from portal.extensions import db
+from portal.models import (
+    Booking, BookingStatus, Company, Course, Employee, EmploymentStatus, HoursEntry, HoursSource, Meeting,
+    Municipality, PlanItem, Programme, Provider, Region, Restriction, Session, SessionStatus,
+    TrainingPlan, Verification,
+)
+from portal.models.types import utcnow
+from portal.services.figures import counted_hours
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    session_id: int
+    course_title: str
+    status: SessionStatus
+    first_meeting: datetime | None
+    capacity: int
+    booked: int
+    waitlisted: int
+    ours: int = 0  # the company's own booked employees, on a company page
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.booked, 0)
+
+
+def current_programme() -> Programme | None:
+    return db.session.scalars(select(Programme).order_by(Programme.id).limit(1)).first()
+
+
+def _seat_counts():
+    """Booked and waitlisted per session, as a subquery."""
+    return (
+        select(
+            Booking.session_id,
+            func.count().filter(Booking.status == BookingStatus.BOOKED).label("booked"),
+            func.count().filter(Booking.status == BookingStatus.WAITLISTED).label("waitlisted"),
+        )
+        .group_by(Booking.session_id)
+        .subquery()
+    )
+
+
+def _first_meetings():
+    return (
+        select(Meeting.session_id, func.min(Meeting.starts_at).label("first_meeting"))
+        .group_by(Meeting.session_id)
+        .subquery()
+    )
+
+
+def _session_rows(statement) -> list[SessionRow]:
+    return [SessionRow(*row) for row in db.session.execute(statement)]
+
+
+def upcoming_sessions_of_provider(provider_id: int, limit: int = 25) -> list[SessionRow]:
+    seats, first = _seat_counts(), _first_meetings()
+    statement = (
+        select(
+            Session.id, Course.title, Session.status, first.c.first_meeting, Session.capacity,
+            func.coalesce(seats.c.booked, 0), func.coalesce(seats.c.waitlisted, 0),
+        )
+        .join(Course, Course.id == Session.course_id)
+        .join(first, first.c.session_id == Session.id)
+        .outerjoin(seats, seats.c.session_id == Session.id)
+        .where(
+            Course.provider_id == provider_id,
+            Session.status.in_([SessionStatus.PLANNED, SessionStatus.OPEN, SessionStatus.POSTPONED]),
+            select(func.max(Meeting.ends_at)).where(Meeting.session_id == Session.id).scalar_subquery() >= utcnow(),
+        )
+        .order_by(first.c.first_meeting, Session.id)
+        .limit(limit)
+    )
+    return _session_rows(statement)
+
+
+def upcoming_sessions_of_company(company_id: int, limit: int = 10) -> list[SessionRow]:
+    seats, first = _seat_counts(), _first_meetings()
+    ours = func.count(Booking.id).filter(Booking.status == BookingStatus.BOOKED)
+    statement = (
+        select(
+            Session.id, Course.title, Session.status, first.c.first_meeting, Session.capacity,
+            func.coalesce(func.max(seats.c.booked), 0), func.coalesce(func.max(seats.c.waitlisted), 0), ours,
+        )
+        .join(Course, Course.id == Session.course_id)
+        .join(first, first.c.session_id == Session.id)
+        .join(Booking, Booking.session_id == Session.id)
+        .outerjoin(seats, seats.c.session_id == Session.id)
+        .where(
+            Booking.company_id == company_id,
+            Booking.status != BookingStatus.CANCELLED,
+            Session.status.in_([SessionStatus.PLANNED, SessionStatus.OPEN, SessionStatus.POSTPONED]),
+            first.c.first_meeting >= utcnow(),
+        )
+        .group_by(Session.id, Course.title, Session.status, first.c.first_meeting, Session.capacity)
+        .order_by(first.c.first_meeting, Session.id)
+        .limit(limit)
+    )
+    return _session_rows(statement)
+
+
+def _pending():
+    return and_(HoursEntry.source == HoursSource.MANUAL, HoursEntry.verification == Verification.PENDING)
+
+
+@dataclass(frozen=True)
+class CompanyOverview:
+    company: Company
+    active_employees: int
+    by_status: dict[EmploymentStatus, int]
+    individuals_trained: int
+    counted_minutes: int
+    pending_minutes: int
+    planned_minutes: int
+    plan_items: int
+    upcoming: list[SessionRow]
+
+
+def company_overview(company: Company) -> CompanyOverview:
+    by_status = dict(
+        db.session.execute(
+            select(Employee.employment_status, func.count())
+            .where(Employee.company_id == company.id, Employee.is_active)
+            .group_by(Employee.employment_status)
+        ).all()
+    )
+    hours = db.session.execute(
+        select(
+            func.count(distinct(case((counted_hours(), HoursEntry.employee_id)))),
+            func.coalesce(func.sum(case((counted_hours(), HoursEntry.minutes))), 0),
+            func.coalesce(func.sum(case((_pending(), HoursEntry.minutes))), 0),
+        )
+        .join(Employee, Employee.id == HoursEntry.employee_id)
+        .where(Employee.company_id == company.id)
+    ).one()
+    plan = db.session.execute(
+        select(func.count(PlanItem.id), func.coalesce(func.sum(PlanItem.planned_minutes), 0))
+        .join(TrainingPlan, TrainingPlan.id == PlanItem.plan_id)
+        .where(TrainingPlan.company_id == company.id)
+    ).one()
+    return CompanyOverview(
+        company=company,
+        active_employees=sum(by_status.values()),
+        by_status={status: by_status.get(status, 0) for status in EmploymentStatus},
+        individuals_trained=hours[0],
+        counted_minutes=hours[1],
+        pending_minutes=hours[2],
+        plan_items=plan[0],
+        planned_minutes=plan[1],
+        upcoming=upcoming_sessions_of_company(company.id),
+    )
+
+
+@dataclass(frozen=True)
+class CompanyRow:
+    company_id: int
+    name: str
+    region: str
+    individuals: int
+    minutes: int
+
+
+@dataclass(frozen=True)
+class ProgrammeOverview:
+    programme: Programme | None
+    companies: int
+    providers: int
+    individuals: int
+    minutes: int
+    postponed_sessions: int
+    restrictions_in_force: list[Restriction]
+    company_rows: list[CompanyRow]
+
+
+def programme_overview() -> ProgrammeOverview:
+    counted = (
+        select(HoursEntry.employee_id, HoursEntry.minutes).where(counted_hours()).subquery()
+    )
+    individuals, minutes = db.session.execute(
+        select(func.count(distinct(counted.c.employee_id)), func.coalesce(func.sum(counted.c.minutes), 0))
+    ).one()
+    per_company = (
+        select(
+            Employee.company_id,
+            func.count(distinct(counted.c.employee_id)).label("individuals"),
+            func.sum(counted.c.minutes).label("minutes"),
+        )
+        .join(Employee, Employee.id == counted.c.employee_id)
+        .group_by(Employee.company_id)
+        .subquery()
+    )
+    company_rows = [
+        CompanyRow(*row)
+        for row in db.session.execute(
+            select(
+                Company.id, Company.name, Region.name,
+                func.coalesce(per_company.c.individuals, 0), func.coalesce(per_company.c.minutes, 0),
+            )
+            .join(Municipality, Municipality.id == Company.municipality_id)
+            .join(Region, Region.id == Municipality.region_id)
+            .outerjoin(per_company, per_company.c.company_id == Company.id)
+            .order_by(Company.name)
+        )
+    ]
+    today = utcnow().date()
+    restrictions = list(
+        db.session.scalars(
+            select(Restriction)
+            .where(Restriction.in_force_from <= today)
+            .where(or_(Restriction.lifted_on.is_(None), Restriction.lifted_on > today))
+            .order_by(Restriction.in_force_from)
+        )
+    )
+    return ProgrammeOverview(
+        programme=current_programme(),
+        companies=len(company_rows),
+        providers=db.session.scalar(select(func.count(Provider.id))) or 0,
+        individuals=individuals,
+        minutes=minutes,
+        postponed_sessions=db.session.scalar(
+            select(func.count(Session.id)).where(Session.status == SessionStatus.POSTPONED)
+        ) or 0,
+        restrictions_in_force=restrictions,
+        company_rows=company_rows,
+    )

@@ -1,0 +1,50 @@
+"""The Alembic migrations build exactly the schema the models describe, on this run's database."""
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+
+from portal import create_app
+from portal.extensions import db
+from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL, config_for_tests
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """A database of the run's kind that nothing has touched yet."""
+    if not ON_POSTGRES:
+        yield "sqlite:///" + str(tmp_path / "migrations.sqlite")
+        return
+    url = make_url(TEST_DATABASE_URL)
+    name = f"{url.database}_migrations"
+    with psycopg.connect(host=url.host, port=url.port or 5432, user=url.username, dbname="postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(host=url.host, port=url.port or 5432, user=url.username, dbname="postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_upgrade_from_empty_matches_the_models_exactly(empty_database_url):
+    app = create_app(config_for_tests(empty_database_url))
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            differences = compare_metadata(context, db.metadata)
+        db.engine.dispose()
+    assert differences == []
+
+
+def test_downgrade_to_empty_and_upgrade_again(empty_database_url):
+    app = create_app(config_for_tests(empty_database_url))
+    with app.app_context():
+        upgrade()
+        downgrade(revision="base")
+        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        upgrade()
+        assert "bookings" in inspect(db.engine).get_table_names()
+        db.engine.dispose()
