@@ -3,7 +3,7 @@ from datetime import date, timedelta
 
 import click
 from flask import Flask
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 
 from portal.extensions import db
 from portal.models import Programme
@@ -52,6 +52,11 @@ def register_cli(app: Flask) -> None:
 
 
 def _empty_all_tables() -> None:
+    """Delete every row, and restart the ids so a reset demo is the same as a fresh one."""
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        return
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(table.delete())
     db.session.flush()

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import (
@@ -70,79 +70,55 @@ LEVELS = {"i": CourseLevel.INTRODUCTORY, "m": CourseLevel.INTERMEDIATE, "a": Cou
 # provider, title, areas, format, meetings, slot, level, language, certified, shared niche, description
 COURSES = [
     (0, "CNC-programmering grund", "cnc", "p", 3, "day", "i", "sv", False, False,
-     "Grunderna i G-kod och CAM för svarvning och fräsning. Deltagarna skriver, simulerar och kör egna program "
-     "i universitetets verkstad."),
+     "G-kod och CAM för svarvning och fräsning. Du skriver, simulerar och kör egna program i verkstaden."),
     (0, "Additiv tillverkning i metall", "additive", "h", 2, "day", "m", "sv", False, True,
-     "Pulverbäddsmältning och DED från konstruktion till efterbearbetning. Vi går igenom när additiv "
-     "tillverkning lönar sig och hur detaljer kvalitetssäkras."),
+     "Pulverbädd och DED från konstruktion till efterbearbetning. När lönar sig additiv tillverkning?"),
     (0, "Robotprogrammering ABB", "robotics automation", "p", 3, "day", "m", "sv", False, True,
-     "Programmering av ABB-robotar i RAPID med handhållen manöverenhet och RobotStudio. Kursen avslutas med "
-     "en egen plock- och packcell i labbet."),
+     "RAPID, manöverenhet och RobotStudio. Kursen avslutas med en egen plock- och packcell i labbet."),
     (0, "Mätteknik och kvalitetssäkring", "quality", "p", 2, "day", "m", "sv", False, False,
-     "Mätosäkerhet, mätsystemanalys och koordinatmätmaskin i praktiken. Deltagarna lär sig välja rätt "
-     "mätmetod för toleranserna på ritningen."),
+     "Mätosäkerhet, mätsystemanalys och koordinatmätmaskin. Du lär dig välja mätmetod efter toleransen."),
     (0, "Industrial data analysis for production", "digital", "d", 4, "pm", "a", "en", False, True,
-     "Collecting, cleaning and visualising machine data with Python. Participants build a simple dashboard "
-     "for availability and scrap rates from their own line."),
+     "Collect, clean and visualise machine data in Python. You build a dashboard for your own line."),
     (1, "Ledarskap för produktionsledare", "leadership", "h", 4, "pm", "m", "sv", False, False,
-     "Coachande ledarskap, svåra samtal och arbetsmiljöansvar för dig som leder ett skiftlag. Mellan "
-     "träffarna prövar du verktygen i din egen grupp."),
+     "Coachande ledarskap, svåra samtal och arbetsmiljöansvar. Mellan träffarna prövar du verktygen i din grupp."),
     (1, "Lean i praktiken", "lean", "p", 2, "day", "i", "sv", False, False,
-     "Värdeflödesanalys, standardiserat arbete och ständiga förbättringar. Andra dagen genomförs en "
-     "förbättringsvecka i miniformat på ett riktigt flöde."),
+     "Värdeflöde, standardiserat arbete och ständiga förbättringar. Dag två blir en förbättringsvecka i miniformat."),
     (1, "Digitala verktyg i produktionen", "digital", "d", 3, "pm", "i", "sv", False, False,
-     "Digitala arbetsinstruktioner, Teams och delade dokument i verkstaden. För dig som vill bli tryggare "
-     "med de system som styr produktionen."),
+     "Digitala instruktioner, Teams och delade dokument i verkstaden. För dig som vill bli tryggare med systemen."),
     (1, "Materialteknik för svetsade konstruktioner", "welding quality", "h", 2, "day", "a", "sv", False, True,
-     "Stålsorter, värmepåverkan och sprickbildning i svetsade förband. Kursen ger underlag för att välja "
-     "tillsatsmaterial och svetsmetod."),
+     "Stålsorter, värmepåverkan och sprickor i svetsade förband. Underlag för val av tillsatsmaterial och metod."),
     (1, "Leading change in industrial organisations", "leadership", "d", 3, "am", "m", "en", False, False,
-     "How to lead people through automation and reorganisation. Cases from Swedish manufacturing, "
-     "discussed in small groups online."),
+     "Leading people through automation and reorganisation. Swedish industry cases discussed in small groups."),
     (2, "PLC-programmering med Siemens TIA Portal", "automation", "p", 4, "day", "m", "sv", False, True,
-     "Programmering av S7-1500 i TIA Portal med ladder och SCL. Deltagarna felsöker och bygger ut en "
-     "verklig transportbandsstyrning."),
+     "S7-1500 i TIA Portal med ladder och SCL. Du felsöker och bygger ut en verklig transportbandsstyrning."),
     (2, "Förebyggande underhåll", "maintenance", "h", 2, "day", "i", "sv", False, False,
-     "Underhållsplanering, tillståndsövervakning och TPM. Du lär dig prioritera åtgärder efter risk och "
-     "kostnad för stillestånd."),
+     "Underhållsplanering, tillståndsövervakning och TPM. Prioritera åtgärder efter risk och stilleståndskostnad."),
     (2, "Hydraulik och pneumatik", "maintenance automation", "p", 3, "day", "i", "sv", False, False,
-     "Komponenter, schemaläsning och felsökning i hydrauliska och pneumatiska system. Mycket praktik i "
-     "skolans hydraulikrigg."),
+     "Komponenter, schemaläsning och felsökning. Mycket praktik i skolans hydraulik- och pneumatikrigg."),
     (2, "Ritningsläsning och toleranser", "quality cnc", "d", 3, "pm", "i", "sv", False, False,
-     "Vyer, måttsättning och geometriska toleranser enligt ISO GPS. Kursen ges på distans med övningar "
-     "på riktiga ritningar."),
+     "Vyer, måttsättning och toleranser enligt ISO GPS. Distansövningar på riktiga ritningar från industrin."),
     (2, "Elsäkerhet för icke-elektriker", "electrical safety", "p", 1, "day", "i", "sv", False, False,
-     "Vad du får och inte får göra vid elektrisk utrustning enligt ESA. För operatörer och montörer som "
-     "arbetar nära maskinernas elskåp."),
+     "Vad du får göra vid elektrisk utrustning enligt ESA. För operatörer och montörer nära maskinernas elskåp."),
     (3, "MIG/MAG-svetsning", "welding", "p", 4, "day", "i", "sv", True, False,
-     "Grundkurs i MIG/MAG-svetsning av stål i alla lägen. Kursen förbereder för svetsprov enligt "
-     "SS-EN ISO 9606-1."),
+     "MIG/MAG-svetsning av stål i alla lägen. Kursen förbereder för svetsprov enligt SS-EN ISO 9606-1."),
     (3, "TIG-svetsning i rostfritt", "welding", "p", 3, "day", "a", "sv", True, True,
-     "TIG-svetsning av tunnplåt och rör i rostfritt stål. För erfarna svetsare som behöver behörighet för "
-     "livsmedels- och processindustrins krav."),
+     "TIG-svetsning av tunnplåt och rör i rostfritt. För erfarna svetsare som möter processindustrins krav."),
     (3, "CNC-fräsning fortsättning", "cnc", "p", 3, "day", "m", "sv", True, False,
-     "Femaxlig fräsning, verktygsval och skärdata för svåra material. Deltagarna optimerar ett eget program "
-     "från sin arbetsplats."),
+     "Femaxlig fräsning, verktygsval och skärdata för svåra material. Du optimerar ett program från jobbet."),
     (3, "Truckkörning A och B", "safety", "p", 2, "day", "i", "sv", True, False,
-     "Teori och praktik för truckbehörighet A och B enligt TLP10. Avslutas med teoriprov och "
-     "uppkörning på skolans bana."),
+     "Teori och praktik för truckbehörighet A och B enligt TLP10. Avslutas med teoriprov och uppkörning."),
     (3, "Heta arbeten", "safety", "p", 1, "day", "i", "sv", True, False,
      "Brandskydd vid svetsning, slipning och skärning. Godkänd kurs ger certifikat för heta arbeten i fem år."),
     (4, "Grundläggande automation", "automation electrical", "h", 3, "day", "i", "sv", True, False,
-     "Givare, ställdon och styrsystemens uppbyggnad. En första kurs för operatörer som ska ta större "
-     "ansvar för automatiserade linjer."),
+     "Givare, ställdon och styrsystemens uppbyggnad. För operatörer som tar ansvar för automatiserade linjer."),
     (4, "Robotsäkerhet och cellkonstruktion", "robotics safety", "p", 1, "day", "m", "sv", True, True,
-     "Riskbedömning, skyddsanordningar och maskindirektivet för robotceller. För dig som bygger om eller "
-     "ansvarar för celler i produktionen."),
+     "Riskbedömning, skydd och maskindirektivet för robotceller. För dig som bygger om eller ansvarar för celler."),
     (4, "5S och visuell styrning", "lean", "p", 1, "day", "i", "sv", False, False,
-     "Ordning och reda som grund för förbättringsarbete. Dagen varvar teori med ett 5S-pass i "
-     "skolans produktionshall."),
+     "Ordning och reda som grund för förbättringsarbete. Teori varvas med ett 5S-pass i skolans produktionshall."),
     (4, "Kvalitetsverktyg: 8D och Ishikawa", "quality lean", "d", 2, "pm", "m", "sv", False, False,
-     "Strukturerad problemlösning med 8D, fiskbensdiagram och 5 varför. Deltagarna tar med ett eget "
-     "kvalitetsproblem att arbeta med."),
+     "Problemlösning med 8D, fiskbensdiagram och 5 varför. Ta med ett eget kvalitetsproblem att arbeta med."),
     (4, "Ellära för automationstekniker", "electrical automation", "p", 3, "day", "m", "sv", True, False,
-     "Ellära, mätning och felsökning i styrkretsar. Kursen bygger vidare på grundläggande automation och "
-     "ger underlag för fortsatt behörighetsutbildning."),
+     "Ellära, mätning och felsökning i styrkretsar. Bygger vidare på kursen Grundläggande automation."),
 ]
 
 WOMEN = ["Anna", "Eva", "Maria", "Karin", "Sara", "Lena", "Emma", "Johanna", "Linnea", "Elin", "Malin", "Sofia",
@@ -176,7 +152,7 @@ AREA_NOTES = {
     "electrical": "Fler ska få arbeta nära elskåpen utan att riskera säkerheten.",
 }
 
-MANUAL_TRAINING = ["Webbkurs i ritningsläsning", "Internutbildning: ny svetsrobot", "E-learning: heta arbeten, repetition",
+MANUAL_TRAINING = ["Webbkurs i ritningsläsning", "Internutbildning: ny svetsrobot", "E-learning: heta arbeten",
                    "Självstudier: Excel för produktionsuppföljning", "Intern introduktion: 5S på linje 2",
                    "Webbinarium: Industri 4.0 i mindre företag", "Digital kurs: grundläggande hydraulik",
                    "Internutbildning: säker lyftteknik", "Webbkurs: arbetsmiljö och riskbedömning",
@@ -207,6 +183,7 @@ class _Demo:
     course_areas: dict[Course, list[str]] = field(default_factory=dict)
     sessions: list[Session] = field(default_factory=list)
     plan_items: dict[Company, list[PlanItem]] = field(default_factory=dict)
+    varmland_id: int = 0
     restriction: Restriction | None = None
     postpone_targets: list[Session] = field(default_factory=list)
     bookings: list[Booking] = field(default_factory=list)
@@ -218,12 +195,13 @@ def build_demo_programme(anchor: date) -> None:
     demo = _Demo(rng=random.Random(2026), anchor=anchor, now=_at(anchor, time(9, 0)))
     demo.areas = {a.code: a for a in db.session.scalars(select(CompetenceArea).order_by(CompetenceArea.code))}
     demo.places = {m.name: m for m in db.session.scalars(select(Municipality).order_by(Municipality.code))}
+    demo.varmland_id = db.session.scalars(select(Region.id).where(Region.name == "Värmland")).one()
     _programme(demo)
     _companies(demo)
     _providers(demo)
     _users(demo)
+    db.session.flush()  # user ids are written into plain foreign-key columns below
     _restriction(demo)
-    db.session.flush()  # user and restriction ids are written into plain foreign-key columns below
     _employees(demo)
     _courses(demo)
     _sessions(demo)
@@ -231,8 +209,8 @@ def build_demo_programme(anchor: date) -> None:
     _bookings(demo)
     _attendance_and_hours(demo)
     _manual_hours(demo)
+    db.session.flush()  # postponing, audit events and notifications name rows by id
     _postpone(demo)
-    db.session.flush()  # audit events and notifications name rows by id
     _audit_and_notifications(demo)
     db.session.flush()
 
@@ -240,6 +218,18 @@ def build_demo_programme(anchor: date) -> None:
 def _at(day: date, clock: time) -> datetime:
     """A Swedish wall-clock time as the UTC-aware datetime the models store."""
     return datetime.combine(day, clock, tzinfo=STOCKHOLM).astimezone(timezone.utc)
+
+
+def _office_hours(rng: random.Random, after: datetime, before: datetime) -> datetime:
+    """A moment strictly between two instants on a day between them, in office hours, when HR books."""
+    first = after.astimezone(STOCKHOLM).date() + timedelta(days=1)
+    last = before.astimezone(STOCKHOLM).date() - timedelta(days=1)
+    if last < first:
+        return after + (before - after) / 2
+    day = first + timedelta(days=rng.randint(0, (last - first).days))
+    if day.weekday() >= 5 and day - timedelta(days=day.weekday() - 4) >= first:
+        day -= timedelta(days=day.weekday() - 4)  # the Friday before
+    return _at(day, time(8, 0)) + timedelta(minutes=rng.randint(0, 510))
 
 
 def _month_start(day: date, months: int) -> date:
@@ -321,12 +311,12 @@ def _users(demo: _Demo) -> None:
 
 def _restriction(demo: _Demo) -> None:
     """The regional cap on gatherings, in force since ten days before the anchor and not yet lifted."""
-    varmland = db.session.scalars(select(Region).where(Region.name == "Värmland")).one()
     start = demo.anchor - timedelta(days=10)
     demo.restriction = Restriction(
-        scope=RestrictionScope.REGIONS, regions=[varmland], in_force_from=start, lifted_on=None, max_group_size=8,
+        scope=RestrictionScope.REGIONS, regions=[db.session.get(Region, demo.varmland_id)], in_force_from=start,
+        lifted_on=None, max_group_size=8,
         description="Folkhälsomyndighetens regionala råd: högst 8 deltagare vid fysiska sammankomster i Värmland.",
-        created_by_id=None, created_at=_at(start, time(10, 30)),
+        created_by_id=demo.pm.id, created_at=_at(start, time(10, 30)),
     )
     db.session.add(demo.restriction)
 
@@ -381,6 +371,8 @@ def _sessions(demo: _Demo) -> None:
     for i, (course, spec) in enumerate(zip(demo.courses, COURSES)):
         p, meeting_count, slot = spec[0], spec[4], spec[5]
         provider_spec = PROVIDERS[p]
+        rooms = provider_spec[5]
+        room = rooms[sum(1 for other in COURSES[:i] if other[0] == p) % len(rooms)]  # a room per course
         pattern = rng.choice([("past", "future"), ("past", "past", "future"), ("past", "future", "future")])
         # Steps of five weeks keep a course's sessions (and so its room) from overlapping.
         past = sorted(rng.sample(range(-68, -6, 5), pattern.count("past")))
@@ -394,10 +386,10 @@ def _sessions(demo: _Demo) -> None:
             for _ in range(meeting_count - 1):
                 days.append(_working_day(days[-1] + timedelta(days=spacing)))
             status = SessionStatus.COMPLETED if is_past else SessionStatus.OPEN
-            if not is_past and k == 2 and weeks >= 22:
+            if len(future) == 2 and weeks == future[1] and weeks >= 22:
                 status = SessionStatus.PLANNED  # far ahead: published to plan for, not yet bookable
             first = _at(days[0], SLOTS[slot][0])
-            created = first - timedelta(days=rng.randint(50, 80))
+            created = max(first - timedelta(days=rng.randint(50, 80)), course.created_at + timedelta(days=1))
             if not is_past:
                 created = min(created, demo.now - timedelta(days=rng.randint(20, 40)))
             deadline = first - timedelta(days=7)
@@ -412,7 +404,7 @@ def _sessions(demo: _Demo) -> None:
             for n, day in enumerate(days):
                 meeting = Meeting(starts_at=_at(day, SLOTS[slot][0]), ends_at=_at(day, SLOTS[slot][1]))
                 if course.format != CourseFormat.DIGITAL:
-                    meeting.venue = f"{provider_spec[4]}, {provider_spec[5][i % 5]}"
+                    meeting.venue = f"{provider_spec[4]}, {room}"
                     meeting.municipality = demo.places[provider_spec[2]]
                 if course.format != CourseFormat.IN_PERSON:
                     meeting.online_url = f"https://meet.example.se/{provider_spec[3]}/{i + 1:02d}-{k + 1}-{n + 1}"
@@ -423,15 +415,17 @@ def _sessions(demo: _Demo) -> None:
             db.session.add(session)
     # The restriction will have to postpone these: the first in-person Värmland sessions ahead, given room
     # enough that they are booked beyond its cap of eight.
-    ahead = [s for s in demo.sessions if s.status == SessionStatus.OPEN and _in_varmland(s)
+    ahead = [s for s in demo.sessions if s.status == SessionStatus.OPEN and _in_varmland(demo, s)
              and s.course.format == CourseFormat.IN_PERSON]
-    demo.postpone_targets = sorted(ahead, key=lambda s: (s.meetings[0].starts_at, s.course.title))[:3]
+    for session in sorted(ahead, key=lambda s: (s.meetings[0].starts_at, s.course.title)):
+        if len(demo.postpone_targets) < 3 and all(t.course is not session.course for t in demo.postpone_targets):
+            demo.postpone_targets.append(session)
     for session in demo.postpone_targets:
         session.capacity = max(session.capacity, 14)
 
 
-def _in_varmland(session: Session) -> bool:
-    return any(m.municipality is not None and m.municipality.region.name == "Värmland" for m in session.meetings)
+def _in_varmland(demo: _Demo, session: Session) -> bool:
+    return any(m.municipality is not None and m.municipality.region_id == demo.varmland_id for m in session.meetings)
 
 
 def _plans(demo: _Demo) -> None:
@@ -508,7 +502,7 @@ def _bookings(demo: _Demo) -> None:
             candidates = ours + [e for e in candidates if e not in ours]
 
         limit = session.capacity
-        if not is_past and _in_varmland(session) and session not in demo.postpone_targets:
+        if not is_past and _in_varmland(demo, session) and session not in demo.postpone_targets:
             limit = min(limit, 8)  # already within the restriction, so it stays open
         if session in demo.postpone_targets:
             wanted = rng.randint(10, session.capacity)
@@ -522,7 +516,9 @@ def _bookings(demo: _Demo) -> None:
         for employee in candidates:
             if len(booked) >= wanted:
                 break
-            if held.get(employee.company, 0) >= per_company or _overlaps(spans.get(employee, []), session):
+            travelling = course.format != CourseFormat.DIGITAL and employee.company.municipality.region_id != region_id
+            most = min(2, per_company) if travelling else per_company  # the first company sends a few, not a crowd
+            if held.get(employee.company, 0) >= most or _overlaps(spans.get(employee, []), session):
                 continue
             booked.append(employee)
             held[employee.company] = held.get(employee.company, 0) + 1
@@ -538,10 +534,8 @@ def _bookings(demo: _Demo) -> None:
         entries = [(BookingStatus.BOOKED, e) for e in booked] + [(BookingStatus.CANCELLED, e) for e in cancelled]
         rng.shuffle(entries)
         entries += [(BookingStatus.WAITLISTED, e) for e in waitlisted]
-        opened = session.created_at + timedelta(days=1)
-        closes = min(session.booking_deadline, demo.now) - timedelta(hours=1)
-        window = int((closes - opened).total_seconds() // 60)
-        times = sorted(opened + timedelta(minutes=rng.randint(0, window)) for _ in entries)
+        closes = min(session.booking_deadline, demo.now)
+        times = sorted(_office_hours(rng, session.created_at, closes) for _ in entries)
         for requested, (status, employee) in zip(times, entries):
             hr = demo.hr[employee.company]
             booking = Booking(
@@ -550,8 +544,7 @@ def _bookings(demo: _Demo) -> None:
                 plan_item=_plan_item_for(demo, employee, course) if status != BookingStatus.CANCELLED else None,
             )
             if status == BookingStatus.CANCELLED:
-                left = int((closes - requested).total_seconds() // 60)
-                booking.cancelled_at = requested + timedelta(minutes=rng.randint(1, max(left, 1)))
+                booking.cancelled_at = _office_hours(rng, requested, closes)
                 booking.cancelled_by_id = hr.id
             demo.bookings.append(booking)
             db.session.add(booking)
@@ -595,7 +588,7 @@ def _manual_hours(demo: _Demo) -> None:
         if company in rejected:
             logged.append(rejected[company])
         for text, reason in logged:
-            days_back = rng.randint(3, span)
+            days_back = rng.randint(30 if reason else 3, span)  # a decision is never dated after today
             day = demo.anchor - timedelta(days=days_back)
             day -= timedelta(days=max(0, day.weekday() - 4))  # weekend work is logged on the Friday
             entry = HoursEntry(
@@ -608,6 +601,10 @@ def _manual_hours(demo: _Demo) -> None:
                 entry.rejection_reason = reason
                 entry.verified_by_id = pm.id
                 entry.verified_at = _at(day + timedelta(days=rng.randint(2, 14)), time(10, 0))
+            if reason:
+                db.session.add(Notification(user=hr, kind="hours_rejected", title="Timmar avvisade",
+                                            body=f"”{text}” godkändes inte: {reason}", created_at=entry.verified_at,
+                                            read_at=entry.verified_at + timedelta(hours=3)))
             db.session.add(entry)
 
 
@@ -642,9 +639,9 @@ def _audit_and_notifications(demo: _Demo) -> None:
     restriction = demo.restriction
     told = restriction.created_at + timedelta(minutes=5)
 
-    def notify(user: User, kind: str, title: str, body: str, read: bool = False) -> None:
-        db.session.add(Notification(user=user, kind=kind, title=title, body=body, created_at=told,
-                                    read_at=told + timedelta(hours=20) if read else None))
+    def notify(user: User, kind: str, title: str, body: str, read: bool = False, at: datetime = told) -> None:
+        db.session.add(Notification(user=user, kind=kind, title=title, body=body, created_at=at,
+                                    read_at=at + timedelta(hours=20) if read else None))
 
     for session in demo.postpone_targets:
         if session.status != SessionStatus.POSTPONED:
@@ -668,13 +665,10 @@ def _audit_and_notifications(demo: _Demo) -> None:
                    "restriktionen om högst 8 deltagare i Värmland. Bokningarna ligger kvar och ni får nya datum "
                    "när restriktionen hävs.")
 
-    pending = sum(1 for e in db.session.new if isinstance(e, HoursEntry))  # nothing pending in session.new now
-    pending = db.session.scalar(select(db.func.count()).select_from(HoursEntry)
-                                .where(HoursEntry.verification == Verification.PENDING)) or pending
+    pending = db.session.scalar(select(func.count()).where(HoursEntry.verification == Verification.PENDING))
     notify(demo.pm, "hours_pending", "Timmar väntar på verifiering",
-           f"{pending} manuellt registrerade timposter väntar på att programkontoret verifierar dem.")
-    for company, (text, reason) in ((demo.companies[c], (t, r)) for c, t, r in REJECTED_TRAINING):
-        notify(demo.hr[company], "hours_rejected", "Timmar avvisade", f"”{text}” godkändes inte: {reason}", read=True)
+           f"{pending} manuellt registrerade timposter väntar på att programkontoret verifierar dem.",
+           at=_at(demo.anchor - timedelta(days=3), time(16, 0)))  # the Friday before, after the last entry
     notify(demo.provider_users[demo.providers[0]], "demand_pooled", "Samlad efterfrågan: industrirobotar",
            "Flera företag i Västmanland har behov av robotutbildning i sina utbildningsplaner. "
            "Ett gemensamt nischtillfälle kan vara aktuellt.")

@@ -91,11 +91,12 @@ def session(course: Course | None = None, starts_at: datetime | None = None, mee
     fields.setdefault("capacity", 12)
     fields.setdefault("booking_deadline", starts_at - timedelta(days=7))
     fields.setdefault("cancellation_deadline", starts_at - timedelta(days=3))
+    place = municipality()
     created = Session(course=course or globals()["course"](), **fields)
     for day in range(meetings):
         start = starts_at + timedelta(days=day)
         created.meetings.append(
-            Meeting(starts_at=start, ends_at=start + timedelta(hours=6), venue="Sal 1", municipality=municipality())
+            Meeting(starts_at=start, ends_at=start + timedelta(hours=6), venue="Sal 1", municipality=place)
         )
     return _save(created)
 
