@@ -123,3 +123,17 @@ def test_start_pages_issue_the_same_number_of_queries_for_more_data(make, app):
         large = _queries_for_start_page(app.test_client(), make, role, 8)
         assert small == large, role
         assert large <= 10, role
+
+
+def test_pm_company_list_is_paginated(client, make):
+    for n in range(27):
+        make.company(name=f"Företag {n:02d} AB")
+    sign_in(client, make.user(Role.PM).email)
+    first = client.get("/").get_data(as_text=True)
+    assert "Företag 00 AB" in first and "Företag 24 AB" in first and "Företag 25 AB" not in first
+    assert "Sida 1 av 2" in first and 'href="/?page=2"' in first
+    second = client.get("/?page=2").get_data(as_text=True)
+    assert "Företag 25 AB" in second and "Företag 26 AB" in second and "Företag 00 AB" not in second
+    assert '<span class="stat-value">27</span>' in second
+    assert "Företag 26 AB" in client.get("/?page=999").get_data(as_text=True)
+    assert "Företag 00 AB" in client.get("/?page=abc").get_data(as_text=True)

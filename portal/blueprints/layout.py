@@ -1,6 +1,7 @@
 """What every page's layout needs: the programme's name, the role's navigation, labels."""
 from flask import Flask, g
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user
 
 from portal.services.overview import current_programme
@@ -14,16 +15,16 @@ NAVIGATION = {
 ROLE_LABELS = {"hr": _l("HR"), "provider": _l("Course provider"), "pm": _l("Programme office")}
 
 STATUS_LABELS = {
-    "planned": _l("Planned"),
-    "open": _l("Open"),
-    "postponed": _l("Postponed"),
-    "cancelled": _l("Cancelled"),
-    "completed": _l("Completed"),
-    "booked": _l("Booked"),
-    "waitlisted": _l("Waitlisted"),
-    "employed": _l("Employed"),
-    "furloughed": _l("Furloughed"),
-    "notice": _l("Given notice"),
+    "planned": lazy_pgettext("status", "Planned"),
+    "open": lazy_pgettext("status", "Open"),
+    "postponed": lazy_pgettext("status", "Postponed"),
+    "cancelled": lazy_pgettext("status", "Cancelled"),
+    "completed": lazy_pgettext("status", "Completed"),
+    "booked": lazy_pgettext("status", "Booked"),
+    "waitlisted": lazy_pgettext("status", "Waitlisted"),
+    "employed": lazy_pgettext("status", "Employed"),
+    "furloughed": lazy_pgettext("status", "Furloughed"),
+    "notice": lazy_pgettext("status", "Given notice"),
 }
 
 

@@ -12,6 +12,7 @@ from portal.models import (
 )
 from portal.models.types import utcnow
 from portal.services.figures import counted_hours
+from portal.services.pagination import Page, paginate_rows
 
 
 @dataclass(frozen=True)
@@ -175,10 +176,13 @@ class ProgrammeOverview:
     minutes: int
     postponed_sessions: int
     restrictions_in_force: list[Restriction]
-    company_rows: list[CompanyRow]
+    company_rows: Page[CompanyRow]
 
 
-def programme_overview() -> ProgrammeOverview:
+COMPANIES_PER_PAGE = 25
+
+
+def programme_overview(page: int = 1) -> ProgrammeOverview:
     counted = (
         select(HoursEntry.employee_id, HoursEntry.minutes).where(counted_hours()).subquery()
     )
@@ -195,19 +199,19 @@ def programme_overview() -> ProgrammeOverview:
         .group_by(Employee.company_id)
         .subquery()
     )
-    company_rows = [
-        CompanyRow(*row)
-        for row in db.session.execute(
-            select(
-                Company.id, Company.name, Region.name,
-                func.coalesce(per_company.c.individuals, 0), func.coalesce(per_company.c.minutes, 0),
-            )
-            .join(Municipality, Municipality.id == Company.municipality_id)
-            .join(Region, Region.id == Municipality.region_id)
-            .outerjoin(per_company, per_company.c.company_id == Company.id)
-            .order_by(Company.name)
+    company_rows = paginate_rows(
+        select(
+            Company.id, Company.name, Region.name,
+            func.coalesce(per_company.c.individuals, 0), func.coalesce(per_company.c.minutes, 0),
         )
-    ]
+        .join(Municipality, Municipality.id == Company.municipality_id)
+        .join(Region, Region.id == Municipality.region_id)
+        .outerjoin(per_company, per_company.c.company_id == Company.id)
+        .order_by(Company.name, Company.id),
+        page,
+        COMPANIES_PER_PAGE,
+        CompanyRow,
+    )
     today = utcnow().date()
     restrictions = list(
         db.session.scalars(
@@ -219,7 +223,7 @@ def programme_overview() -> ProgrammeOverview:
     )
     return ProgrammeOverview(
         programme=current_programme(),
-        companies=len(company_rows),
+        companies=company_rows.total,
         providers=db.session.scalar(select(func.count(Provider.id))) or 0,
         individuals=individuals,
         minutes=minutes,

@@ -19,7 +19,8 @@ def index():
     if current_user.role == Role.PROVIDER:
         sessions = overview.upcoming_sessions_of_provider(current_user.provider_id)
         return render_template("main/provider.html", provider=current_user.provider, sessions=sessions)
-    return render_template("main/programme.html", overview=overview.programme_overview())
+    page = request.args.get("page", 1, type=int)
+    return render_template("main/programme.html", overview=overview.programme_overview(page))
 
 
 @bp.route("/companies/<int:company_id>")
