@@ -148,3 +148,32 @@ def _d(*parts):
     from datetime import date
 
     return date(*parts)
+
+
+@pytest.fixture
+def gated_app(database_url):
+    """A throwaway app with one blueprint gated to providers, as later areas will be."""
+    from flask import Blueprint
+
+    from portal import create_app
+    from portal.security import gate_blueprint
+    from tests.conftest import IsolatedClient, config_for_tests
+
+    app = create_app(config_for_tests(database_url))
+    app.test_client_class = IsolatedClient
+    area = Blueprint("area", __name__, url_prefix="/area")
+    gate_blueprint(area, Role.PROVIDER)
+    area.add_url_rule("/", "index", lambda: "provider area")
+    app.register_blueprint(area)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_gated_blueprint_admits_only_its_roles(gated_app, make):
+    anonymous = gated_app.test_client().get("/area/")
+    assert anonymous.status_code == 302 and anonymous.headers["Location"] == "/login?next=/area/"
+    for role, expected in ((Role.HR, 403), (Role.PM, 403), (Role.PROVIDER, 200)):
+        client = gated_app.test_client()
+        sign_in(client, make.user(role).email)
+        assert client.get("/area/").status_code == expected, role
