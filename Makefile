@@ -33,7 +33,7 @@ translations: $(VENV)/.installed
 # After adding or changing strings: extract them and merge into the Swedish catalogue.
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k pgettext:1c,2 -k lazy_pgettext:1c,2 -o portal/translations/messages.pot .
-	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations -w 100
+	$(BIN)/pybabel update --no-fuzzy-matching -i portal/translations/messages.pot -d portal/translations -w 100
 
 clean:
 	rm -rf $(VENV) *.egg-info

@@ -67,3 +67,9 @@ def _init_sqlite(app: Flask) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.close()
+            # SQLite's own lower() folds ASCII only; searches must match "Ä" to "ä" as PostgreSQL does.
+            dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value

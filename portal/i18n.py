@@ -1,12 +1,13 @@
 """Language and formatting: Swedish by default, English on request; dates the Swedish way."""
-from datetime import date, datetime
+from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, session
+from flask import Flask, current_app, has_request_context, session
 from flask_babel import Babel, format_date, format_datetime, format_decimal, format_time, get_locale
 
 
 def select_locale() -> str:
-    chosen = session.get("locale")
+    chosen = session.get("locale") if has_request_context() else None
     if chosen in current_app.config["LANGUAGES"]:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -36,6 +37,20 @@ def moment(value: datetime | None) -> str:
 
 def clock(value: datetime | None) -> str:
     return format_time(value, "HH:mm") if value else ""
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["PROGRAMME_TIMEZONE"])
+
+
+def from_local(day: date, at: time) -> datetime:
+    """A Swedish wall-clock time as an aware UTC datetime."""
+    return datetime.combine(day, at, tzinfo=local_zone()).astimezone(timezone.utc)
+
+
+def to_local(value: datetime) -> datetime:
+    """An aware datetime as naive Swedish wall-clock time, for form inputs."""
+    return value.astimezone(local_zone()).replace(tzinfo=None)
 
 
 def init_i18n(app: Flask, babel: Babel) -> None:

@@ -5,11 +5,15 @@ from flask_wtf.csrf import CSRFError
 
 def register_blueprints(app: Flask) -> None:
     from portal.blueprints.auth.routes import bp as auth_bp
+    from portal.blueprints.catalogue.routes import bp as catalogue_bp
     from portal.blueprints.layout import init_layout
     from portal.blueprints.main.routes import bp as main_bp
+    from portal.blueprints.provider.routes import bp as provider_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
+    app.register_blueprint(catalogue_bp)
+    app.register_blueprint(provider_bp)
     init_layout(app)
     _register_error_pages(app)
 

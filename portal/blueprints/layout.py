@@ -7,9 +7,14 @@ from flask_login import current_user
 from portal.services.overview import current_programme
 
 NAVIGATION = {
-    "hr": [("main.index", _l("Overview"))],
-    "provider": [("main.index", _l("My sessions"))],
-    "pm": [("main.index", _l("Programme overview"))],
+    "hr": [
+        ("main.index", _l("Overview")), ("catalogue.index", _l("Catalogue")),
+        ("catalogue.calendar_page", _l("Calendar feed")),
+    ],
+    "provider": [
+        ("main.index", _l("My sessions")), ("provider.courses", _l("My courses")), ("catalogue.index", _l("Catalogue")),
+    ],
+    "pm": [("main.index", _l("Programme overview")), ("catalogue.index", _l("Catalogue"))],
 }
 
 ROLE_LABELS = {"hr": _l("HR"), "provider": _l("Course provider"), "pm": _l("Programme office")}
@@ -28,12 +33,24 @@ STATUS_LABELS = {
 }
 
 
+FORMAT_LABELS = {
+    "in_person": _l("In person"),
+    "digital": _l("Digital"),
+    "hybrid": _l("Hybrid"),
+}
+
+
+def format_label(value) -> str:
+    return str(FORMAT_LABELS.get(str(value), str(value)))
+
+
 def status_label(value) -> str:
     return str(STATUS_LABELS.get(str(value), str(value)))
 
 
 def init_layout(app: Flask) -> None:
     app.jinja_env.globals["status_label"] = status_label
+    app.jinja_env.globals["format_label"] = format_label
 
     @app.context_processor
     def _layout():

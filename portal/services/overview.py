@@ -1,6 +1,6 @@
 """What each role's start page shows, gathered in a handful of aggregate queries."""
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, distinct, func, or_, select
 
@@ -15,6 +15,9 @@ from portal.services.figures import counted_hours
 from portal.services.pagination import Page, paginate_rows
 
 
+DEADLINE_NEARS = timedelta(days=14)
+
+
 @dataclass(frozen=True)
 class SessionRow:
     session_id: int
@@ -24,11 +27,19 @@ class SessionRow:
     capacity: int
     booked: int
     waitlisted: int
+    min_participants: int
+    booking_deadline: datetime
     ours: int = 0  # the company's own booked employees, on a company page
 
     @property
     def seats_left(self) -> int:
         return max(self.capacity - self.booked, 0)
+
+    @property
+    def under_minimum_near_deadline(self) -> bool:
+        """Too few booked while the booking deadline is at most two weeks away."""
+        now = utcnow()
+        return self.booked < self.min_participants and now <= self.booking_deadline <= now + DEADLINE_NEARS
 
 
 def current_programme() -> Programme | None:
@@ -66,6 +77,7 @@ def upcoming_sessions_of_provider(provider_id: int, limit: int = 25) -> list[Ses
         select(
             Session.id, Course.title, Session.status, first.c.first_meeting, Session.capacity,
             func.coalesce(seats.c.booked, 0), func.coalesce(seats.c.waitlisted, 0),
+            Session.min_participants, Session.booking_deadline,
         )
         .join(Course, Course.id == Session.course_id)
         .join(first, first.c.session_id == Session.id)
@@ -87,7 +99,8 @@ def upcoming_sessions_of_company(company_id: int, limit: int = 10) -> list[Sessi
     statement = (
         select(
             Session.id, Course.title, Session.status, first.c.first_meeting, Session.capacity,
-            func.coalesce(func.max(seats.c.booked), 0), func.coalesce(func.max(seats.c.waitlisted), 0), ours,
+            func.coalesce(func.max(seats.c.booked), 0), func.coalesce(func.max(seats.c.waitlisted), 0),
+            Session.min_participants, Session.booking_deadline, ours,
         )
         .join(Course, Course.id == Session.course_id)
         .join(first, first.c.session_id == Session.id)
@@ -99,7 +112,10 @@ def upcoming_sessions_of_company(company_id: int, limit: int = 10) -> list[Sessi
             Session.status.in_([SessionStatus.PLANNED, SessionStatus.OPEN, SessionStatus.POSTPONED]),
             first.c.first_meeting >= utcnow(),
         )
-        .group_by(Session.id, Course.title, Session.status, first.c.first_meeting, Session.capacity)
+        .group_by(
+            Session.id, Course.title, Session.status, first.c.first_meeting, Session.capacity,
+            Session.min_participants, Session.booking_deadline,
+        )
         .order_by(first.c.first_meeting, Session.id)
         .limit(limit)
     )

@@ -1,0 +1,74 @@
+"""The catalogue's filter form. It reads the query string, so every filtered list is a link."""
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, SearchField, SelectField
+from wtforms.validators import Length, Optional, ValidationError
+
+from portal.blueprints.layout import FORMAT_LABELS
+from portal.models import CourseFormat, CourseLevel
+from portal.services.search import CatalogueFilters, FilterChoices
+
+LEVEL_LABELS = {
+    CourseLevel.INTRODUCTORY: _l("Introductory"),
+    CourseLevel.INTERMEDIATE: _l("Intermediate"),
+    CourseLevel.ADVANCED: _l("Advanced"),
+}
+# Dates outside these years are typing mistakes, and far outside they cannot be turned into times.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def _within_years(form, field) -> None:
+    if field.data and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
+        raise ValidationError(_l("Enter a date between the years %(first)s and %(last)s.", first=FIRST_YEAR, last=LAST_YEAR))
+
+
+def _clean_text(value: str | None) -> str | None:
+    # A NUL character is never meant, and PostgreSQL refuses it in a query.
+    return value.replace("\x00", "").strip() if value else value
+
+
+class CatalogueFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    q = SearchField(_l("Search courses"), validators=[Optional(), Length(max=100)], filters=[_clean_text])
+    area = SelectField(_l("Competence area"), default="")
+    format = SelectField(_l("Format"), default="")
+    region = SelectField(_l("Region"), default="")
+    municipality = SelectField(_l("Municipality"), default="")
+    date_from = DateField(_l("From"), validators=[Optional(), _within_years])
+    date_to = DateField(_l("To"), validators=[Optional(), _within_years])
+    certified = BooleanField(_l("Certified courses only"))
+    seats_left = BooleanField(_l("Only sessions with seats left"))
+
+    def fill_choices(self, choices: FilterChoices, locale: str) -> None:
+        self.area.choices = [("", _l("All areas"))] + [(a.code, a.name(locale)) for a in choices.areas]
+        self.format.choices = [("", _l("All formats"))] + list(FORMAT_LABELS.items())
+        self.region.choices = [("", _l("All regions"))] + [(r.code, r.name) for r in choices.regions]
+        self.municipality.choices = [("", _l("All municipalities"))] + [
+            (m.code, m.name) for m in choices.municipalities
+        ]
+
+    def validate_date_to(self, field) -> None:
+        if field.data and self.date_from.data and not self.date_from.errors and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+    def filters(self) -> CatalogueFilters:
+        """What the valid fields ask for: a value with an error is left out and the rest still apply."""
+        return CatalogueFilters(
+            text=self._valid(self.q) or "",
+            area=self._valid(self.area),
+            format=CourseFormat(self.format.data) if self._valid(self.format) else None,
+            region=self._valid(self.region),
+            municipality=self._valid(self.municipality),
+            date_from=self._valid(self.date_from),
+            date_to=self._valid(self.date_to),
+            certified=bool(self._valid(self.certified)),
+            seats_left=bool(self._valid(self.seats_left)),
+        )
+
+    @staticmethod
+    def _valid(field) -> str | date | bool | None:
+        return field.data if field.data and not field.errors else None

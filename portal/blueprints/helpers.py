@@ -1,0 +1,52 @@
+"""What many routes share: running a service call and reporting its refusal next to the fields."""
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import flash
+from wtforms import Form
+
+from portal.extensions import db
+from portal.services import DomainError, InvalidInput
+
+T = TypeVar("T")
+
+
+def attempt(action: Callable[[], T], form: Form | None = None, key: Callable[[str], str] = str) -> T | None:
+    """Run one service call and commit it. If a rule refuses, roll everything back, put each
+    message next to its field (`key` turns the service's field names into the form's) or flash
+    it, and return None: nothing is half-saved."""
+    try:
+        result = action()
+    except InvalidInput as refusal:
+        db.session.rollback()
+        for name, message in refusal.errors.items():
+            field = find_field(form, key(name)) if form is not None else None
+            if field is None:
+                flash(message, "error")
+            else:
+                field.errors = [*field.errors, message]
+        return None
+    except DomainError as refusal:
+        db.session.rollback()
+        flash(str(refusal), "error")
+        return None
+    db.session.commit()
+    return result
+
+
+def find_field(form: Form, key: str):
+    """The field named `meetings-1-ends_at` (a field of the second meeting) or `capacity`."""
+    if key in form._fields:
+        return form._fields[key]
+    head, _, rest = key.partition("-")
+    container = form._fields.get(head)
+    if container is None or not rest:
+        return None
+    if hasattr(container, "form"):  # a FormField: one nested form
+        return find_field(container.form, rest)
+    index, _, name = rest.partition("-")
+    entries = getattr(container, "entries", None)
+    if entries is None or not index.isdigit() or int(index) >= len(entries):
+        return None
+    entry = entries[int(index)]
+    return find_field(entry.form, name) if name else entry

@@ -1,0 +1,417 @@
+"""A provider's catalogue: courses, their sessions and meetings, and telling everyone booked
+when a session moves, is postponed or is cancelled."""
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import force_locale, gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from portal.extensions import db
+from portal.i18n import clock, moment
+from portal.models import (
+    Attendance, Booking, BookingStatus, CompetenceArea, Course, CourseFormat, CourseLevel, Meeting,
+    Municipality, Session, SessionStatus, User,
+)
+from portal.models.types import utcnow
+from portal.services import DomainError, InvalidInput, audit, notifications
+from portal.services.clashes import clashing_employees
+from portal.urls import external_url
+
+LIVE = (BookingStatus.BOOKED, BookingStatus.WAITLISTED)
+SCHEDULABLE = (SessionStatus.PLANNED, SessionStatus.OPEN, SessionStatus.POSTPONED)
+
+
+@dataclass
+class CourseData:
+    title: str
+    description: str
+    competence_area_ids: list[int]
+    format: CourseFormat
+    nominal_minutes: int
+    level: CourseLevel
+    language: str
+    certified: bool = False
+    shared_niche: bool = False
+
+
+@dataclass
+class MeetingData:
+    starts_at: datetime
+    ends_at: datetime
+    venue: str = ""
+    municipality_id: int | None = None
+    online_url: str = ""
+
+
+@dataclass
+class SessionData:
+    capacity: int
+    booking_deadline: datetime
+    cancellation_deadline: datetime
+    min_participants: int = 0
+    company_seat_cap: int | None = None
+    seat_cap_released_at: datetime | None = None
+    note: str = ""
+    meetings: list[MeetingData] = field(default_factory=list)
+
+
+# Courses
+
+def create_course(actor: User, data: CourseData) -> Course:
+    course = Course(provider_id=actor.provider_id)
+    _apply_course(course, data)
+    db.session.add(course)
+    db.session.flush()
+    audit.record(actor, "course.created", "course", course.id, provider_id=course.provider_id, title=course.title)
+    return course
+
+
+def update_course(course: Course, actor: User, data: CourseData) -> Course:
+    _check_owner(course, actor)
+    _apply_course(course, data)
+    db.session.flush()
+    audit.record(actor, "course.updated", "course", course.id, provider_id=course.provider_id, title=course.title)
+    return course
+
+
+def retire_course(course: Course, actor: User) -> Course:
+    """Retired courses leave the catalogue and take no new sessions; running sessions go on."""
+    _check_owner(course, actor)
+    if course.retired_at is None:
+        course.retired_at = utcnow()
+        audit.record(actor, "course.retired", "course", course.id, provider_id=course.provider_id)
+    return course
+
+
+def reinstate_course(course: Course, actor: User) -> Course:
+    _check_owner(course, actor)
+    if course.retired_at is not None:
+        course.retired_at = None
+        audit.record(actor, "course.reinstated", "course", course.id, provider_id=course.provider_id)
+    return course
+
+
+def _apply_course(course: Course, data: CourseData) -> None:
+    ids = set(data.competence_area_ids)
+    areas = list(db.session.scalars(select(CompetenceArea).where(CompetenceArea.id.in_(ids)))) if ids else []
+    errors = {}
+    if not areas or len(areas) != len(ids):
+        errors["competence_area_ids"] = _("Choose one or more competence areas from the list.")
+    if not data.title.strip():
+        errors["title"] = _("Give the course a title.")
+    if not 1 <= data.nominal_minutes <= 2000 * 60:
+        errors["nominal_hours"] = _("Nominal hours must be between 0.5 and 2,000.")
+    if errors:
+        raise InvalidInput(errors)
+    course.title = data.title.strip()
+    course.description = data.description.strip()
+    course.competence_areas = sorted(areas, key=lambda area: area.id)
+    course.format = data.format
+    course.nominal_minutes = data.nominal_minutes
+    course.level = data.level
+    course.language = data.language
+    course.certified = data.certified
+    course.shared_niche = data.shared_niche
+
+
+def _check_owner(course: Course, actor: User) -> None:
+    if course.provider_id != actor.provider_id:
+        raise DomainError(_("Only the course's own provider can change it."))
+
+
+# Sessions
+
+def create_session(course: Course, actor: User, data: SessionData, *, publish: bool) -> Session:
+    """A new session with its meetings; published (open for booking) or kept as planned."""
+    _check_owner(course, actor)
+    if course.retired_at is not None:
+        raise DomainError(_("The course is retired; reinstate it before adding sessions."))
+    errors = _meeting_errors(course.format, data.meetings) | _session_errors(data, booked=0, meetings=data.meetings)
+    if errors:
+        raise InvalidInput(errors)
+    session = Session(course=course, status=SessionStatus.OPEN if publish else SessionStatus.PLANNED)
+    _apply_settings(session, data)
+    session.meetings = [_new_meeting(m) for m in data.meetings]
+    db.session.add(session)
+    db.session.flush()
+    audit.record(actor, "session.created", "session", session.id, provider_id=course.provider_id, status=str(session.status))
+    return session
+
+
+def update_session(session: Session, actor: User, data: SessionData) -> Session:
+    """Change capacity, seat cap, deadlines and note; the meetings are changed on their own."""
+    _check_schedulable(session, actor)
+    errors = _session_errors(data, booked=booked_count(session), meetings=meetings_as_data(session.meetings))
+    if errors:
+        raise InvalidInput(errors)
+    before = {"capacity": session.capacity, "company_seat_cap": session.company_seat_cap}
+    _apply_settings(session, data)
+    db.session.flush()
+    audit.record(actor, "session.updated", "session", session.id, provider_id=session.course.provider_id,
+                 before=before, after={"capacity": session.capacity, "company_seat_cap": session.company_seat_cap})
+    return session
+
+
+def publish_session(session: Session, actor: User) -> Session:
+    _check_schedulable(session, actor)
+    if session.status == SessionStatus.PLANNED:
+        session.status = SessionStatus.OPEN
+        audit.record(actor, "session.published", "session", session.id, provider_id=session.course.provider_id,
+                     **{"from": "planned", "to": "open"})
+    return session
+
+
+def add_meeting(session: Session, actor: User, meeting: MeetingData) -> Session:
+    _check_schedulable(session, actor)
+    proposed = meetings_as_data(session.meetings) + [meeting]
+    errors = _meeting_errors(session.course.format, [meeting], first_index=len(session.meetings))
+    errors |= _overlap_errors(proposed)
+    if errors:
+        raise InvalidInput(errors)
+    session.meetings.append(_new_meeting(meeting))
+    return _schedule_changed(session, actor, "session.meeting_added")
+
+
+def remove_meeting(session: Session, actor: User, meeting: Meeting) -> Session:
+    _check_schedulable(session, actor)
+    if meeting.session_id != session.id:
+        raise DomainError(_("That meeting belongs to another session."))
+    if len(session.meetings) == 1:
+        raise DomainError(_("A session needs at least one meeting. Cancel the session instead."))
+    if db.session.scalar(select(func.count(Attendance.id)).where(Attendance.meeting_id == meeting.id)):
+        raise DomainError(_("Attendance has been taken for this meeting, so it cannot be removed."))
+    session.meetings.remove(meeting)
+    return _schedule_changed(session, actor, "session.meeting_removed")
+
+
+def clashes_for_new_dates(session: Session, meetings: list[MeetingData]) -> int:
+    """How many of the session's booked employees would then clash with another of their bookings."""
+    booked = select(Booking.employee_id).where(Booking.session_id == session.id, Booking.status == BookingStatus.BOOKED)
+    spans = [(m.starts_at, m.ends_at) for m in meetings]
+    return len(clashing_employees(booked, spans, except_session_id=session.id))
+
+
+def change_session_dates(
+    session: Session, actor: User, meetings: list[MeetingData], booking_deadline: datetime,
+    cancellation_deadline: datetime,
+) -> Session:
+    """Move the session to new dates. Bookings and the waitlist are kept; a postponed session reopens."""
+    _check_schedulable(session, actor)
+    data = SessionData(
+        capacity=session.capacity, booking_deadline=booking_deadline, cancellation_deadline=cancellation_deadline,
+        min_participants=session.min_participants, company_seat_cap=session.company_seat_cap,
+        seat_cap_released_at=session.seat_cap_released_at, meetings=meetings,
+    )
+    errors = _meeting_errors(session.course.format, meetings) | _session_errors(data, booked=0, meetings=meetings)
+    if errors:
+        raise InvalidInput(errors)
+    existing = list(session.meetings)
+    # Meetings are updated in place, so calendar entries keep their identity and only move.
+    for index, new in enumerate(meetings):
+        if index < len(existing):
+            _copy_meeting(existing[index], new)
+        else:
+            session.meetings.append(_new_meeting(new))
+    for extra in existing[len(meetings):]:
+        session.meetings.remove(extra)
+    session.booking_deadline, session.cancellation_deadline = booking_deadline, cancellation_deadline
+    if session.status == SessionStatus.POSTPONED:
+        session.status = SessionStatus.OPEN
+        session.postponed_by_id = None
+    return _schedule_changed(session, actor, "session.dates_changed")
+
+
+def postpone_session(session: Session, actor: User, reason: str = "") -> Session:
+    """Postpone without new dates ("date not yet known"); bookings and the waitlist are kept."""
+    _check_schedulable(session, actor)
+    if session.status == SessionStatus.POSTPONED:
+        raise DomainError(_("The session is already postponed."))
+    previous = session.status
+    session.status = SessionStatus.POSTPONED
+    db.session.flush()
+    audit.record(actor, "session.postponed", "session", session.id, provider_id=session.course.provider_id,
+                 reason=reason, **{"from": str(previous), "to": "postponed"})
+    with force_locale("sv"):
+        title = _("Postponed: %(course)s", course=session.course.title)
+        body = _("The session has been postponed and its new dates are not yet known. Your booking is kept; "
+                 "you will be told the new dates.")
+        _tell_everyone(session, "session.postponed", title, _with_reason(body, reason))
+    return session
+
+
+def cancel_session(session: Session, actor: User, reason: str = "") -> Session:
+    """Cancel: every booking and waitlist place ends, everyone is told; the session stays visible."""
+    _check_owner(session.course, actor)
+    if session.status in (SessionStatus.CANCELLED, SessionStatus.COMPLETED):
+        raise DomainError(_("A cancelled or completed session cannot be cancelled."))
+    with force_locale("sv"):
+        title = _("Cancelled: %(course)s", course=session.course.title)
+        body = _("The session has been cancelled. Your booking has been cancelled as well.")
+        _tell_everyone(session, "session.cancelled", title, _with_reason(body, reason))
+    now = utcnow()
+    for booking in _live_bookings(session):
+        audit.record(actor, "booking.cancelled", "booking", booking.id, company_id=booking.company_id,
+                     provider_id=session.course.provider_id, reason="session cancelled",
+                     **{"from": str(booking.status), "to": "cancelled"})
+        booking.status, booking.cancelled_at, booking.cancelled_by_id = BookingStatus.CANCELLED, now, actor.id
+    previous = session.status
+    session.status = SessionStatus.CANCELLED
+    db.session.flush()
+    audit.record(actor, "session.cancelled", "session", session.id, provider_id=session.course.provider_id,
+                 reason=reason, **{"from": str(previous), "to": "cancelled"})
+    return session
+
+
+def booked_count(session: Session) -> int:
+    return db.session.scalar(
+        select(func.count(Booking.id)).where(Booking.session_id == session.id, Booking.status == BookingStatus.BOOKED)
+    ) or 0
+
+
+# Rules
+
+def _meeting_errors(course_format: CourseFormat, meetings: list[MeetingData], first_index: int = 0) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not meetings:
+        return {"meetings": _("A session needs at least one meeting.")}
+    now = utcnow()
+    known_municipalities = _existing_municipalities({m.municipality_id for m in meetings if m.municipality_id})
+    for offset, meeting in enumerate(meetings):
+        key = f"meetings-{first_index + offset}-"
+        if meeting.ends_at <= meeting.starts_at:
+            errors[key + "ends_at"] = _("The meeting must end after it starts.")
+        elif (meeting.ends_at - meeting.starts_at).total_seconds() > 24 * 3600:
+            errors[key + "ends_at"] = _("A meeting lasts at most 24 hours.")
+        if meeting.starts_at <= now:
+            errors[key + "starts_at"] = _("The meeting must be in the future.")
+        in_person = bool(meeting.venue.strip()) or meeting.municipality_id is not None
+        if meeting.municipality_id is not None and meeting.municipality_id not in known_municipalities:
+            errors[key + "municipality_id"] = _("Choose a municipality from the list.")
+        if course_format == CourseFormat.IN_PERSON or (course_format == CourseFormat.HYBRID and in_person):
+            if not meeting.venue.strip():
+                errors[key + "venue"] = _("An in-person meeting needs a venue.")
+            if meeting.municipality_id is None:
+                errors[key + "municipality_id"] = _("An in-person meeting needs a municipality.")
+        if course_format == CourseFormat.DIGITAL and not meeting.online_url.strip():
+            errors[key + "online_url"] = _("A digital meeting needs a link.")
+        if course_format == CourseFormat.HYBRID and not in_person and not meeting.online_url.strip():
+            errors[key + "online_url"] = _("Give a venue, a link, or both.")
+    return errors | _overlap_errors(meetings, first_index)
+
+
+def _overlap_errors(meetings: list[MeetingData], first_index: int = 0) -> dict[str, str]:
+    errors = {}
+    indexed = sorted(enumerate(meetings), key=lambda pair: pair[1].starts_at)
+    for (_earlier_index, earlier), (later_index, later) in zip(indexed, indexed[1:]):
+        if later.starts_at < earlier.ends_at:
+            if later_index >= first_index:
+                errors[f"meetings-{later_index}-starts_at"] = _("This meeting overlaps another meeting of the session.")
+            else:  # the new meeting is the earlier one
+                errors[f"meetings-{first_index}-starts_at"] = _("This meeting overlaps another meeting of the session.")
+    return errors
+
+
+def _session_errors(data: SessionData, *, booked: int, meetings: list[MeetingData]) -> dict[str, str]:
+    errors = {}
+    if data.capacity < 1:
+        errors["capacity"] = _("The capacity must be at least 1.")
+    elif data.capacity < booked:
+        errors["capacity"] = _("%(n)s employees are already booked; the capacity cannot be lower.", n=booked)
+    if data.company_seat_cap is not None and not 1 <= data.company_seat_cap <= data.capacity:
+        errors["company_seat_cap"] = _("The seat cap per company must be between 1 and the capacity.")
+    if data.min_participants < 0 or data.min_participants > data.capacity:
+        errors["min_participants"] = _("The minimum must be between 0 and the capacity.")
+    if meetings:
+        first = min(m.starts_at for m in meetings)
+        if data.booking_deadline > first:
+            errors["booking_deadline"] = _("The booking deadline must be before the first meeting.")
+        if data.cancellation_deadline > first:
+            errors["cancellation_deadline"] = _("The cancellation deadline must be before the first meeting.")
+        if data.seat_cap_released_at is not None and data.seat_cap_released_at > first:
+            errors["seat_cap_released_at"] = _("Release the seat cap before the first meeting.")
+    return errors
+
+
+def _check_schedulable(session: Session, actor: User) -> None:
+    _check_owner(session.course, actor)
+    if session.status not in SCHEDULABLE:
+        raise DomainError(_("A cancelled or completed session cannot be changed."))
+
+
+def _existing_municipalities(ids: set[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(Municipality.id).where(Municipality.id.in_(ids))))
+
+
+def _apply_settings(session: Session, data: SessionData) -> None:
+    session.capacity = data.capacity
+    session.min_participants = data.min_participants
+    session.company_seat_cap = data.company_seat_cap
+    session.seat_cap_released_at = data.seat_cap_released_at if data.company_seat_cap else None
+    session.booking_deadline = data.booking_deadline
+    session.cancellation_deadline = data.cancellation_deadline
+    session.note = data.note.strip()
+
+
+def _new_meeting(data: MeetingData) -> Meeting:
+    meeting = Meeting()
+    _copy_meeting(meeting, data)
+    return meeting
+
+
+def _copy_meeting(meeting: Meeting, data: MeetingData) -> None:
+    meeting.starts_at, meeting.ends_at = data.starts_at, data.ends_at
+    meeting.venue = data.venue.strip()
+    meeting.municipality_id = data.municipality_id
+    meeting.online_url = data.online_url.strip() or None
+
+
+def meetings_as_data(meetings: list[Meeting]) -> list[MeetingData]:
+    return [
+        MeetingData(m.starts_at, m.ends_at, m.venue, m.municipality_id, m.online_url or "") for m in meetings
+    ]
+
+
+def _schedule_changed(session: Session, actor: User, action: str) -> Session:
+    session.ical_sequence += 1
+    db.session.flush()
+    db.session.refresh(session, ["meetings"])
+    audit.record(actor, action, "session", session.id, provider_id=session.course.provider_id,
+                 meetings=[[m.starts_at.isoformat(), m.ends_at.isoformat()] for m in session.meetings])
+    with force_locale("sv"):
+        title = _("New dates: %(course)s", course=session.course.title)
+        lines = [f"- {moment(m.starts_at)}–{clock(m.ends_at)}" for m in session.meetings]
+        body = _("The session's meetings have changed. Your booking is kept. The meetings are now:") + "\n" + "\n".join(lines)
+        _tell_everyone(session, "session.dates_changed", title, body)
+    return session
+
+
+def _live_bookings(session: Session) -> list[Booking]:
+    return list(
+        db.session.scalars(
+            select(Booking)
+            .where(Booking.session_id == session.id, Booking.status.in_(LIVE))
+            .options(selectinload(Booking.employee))
+            .order_by(Booking.id)
+        )
+    )
+
+
+def _with_reason(body: str, reason: str) -> str:
+    return body + ("\n\n" + _("Reason: %(reason)s", reason=reason.strip()) if reason.strip() else "")
+
+
+def _tell_everyone(session: Session, kind: str, title: str, body: str) -> None:
+    """Everyone booked or waitlisted by email, and their companies' HR in the portal and by email."""
+    bookings = _live_bookings(session)
+    employees = [booking.employee for booking in bookings]
+    notifications.email_employees(employees, title, body)
+    names_by_company: dict[int, list[str]] = {}
+    for booking in bookings:
+        names_by_company.setdefault(booking.company_id, []).append(booking.employee.name)
+    link = external_url("catalogue.course", course_id=session.course_id)
+    for hr in notifications.hr_users_of(set(names_by_company)):
+        names = ", ".join(sorted(names_by_company[hr.company_id]))
+        notifications.notify(hr, kind, title, body + "\n\n" + _("Your employees: %(names)s", names=names), link)

@@ -1,0 +1,61 @@
+"""Telling people: in-portal notifications, and email through the outbox in the same transaction."""
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import Employee, Notification, OutboxEmail, Role, User
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    content_type: str
+    content: str
+
+
+def email(to: str, subject: str, body: str, attachment: Attachment | None = None) -> OutboxEmail:
+    """Queue a message; the outbox job sends it, so nothing is lost while the mail server is down."""
+    message = OutboxEmail(
+        to_address=to, subject=subject, body_text=body,
+        attachment_name=attachment.name if attachment else None,
+        attachment_type=attachment.content_type if attachment else None,
+        attachment_content=attachment.content if attachment else None,
+    )
+    db.session.add(message)
+    return message
+
+
+def notify(
+    user: User, kind: str, title: str, body: str = "", link: str = "", attachment: Attachment | None = None
+) -> Notification:
+    """A notification in the portal, and the same by email."""
+    notification = Notification(user=user, kind=kind, title=title, body=body, link=link)
+    db.session.add(notification)
+    db.session.flush()
+    outgoing = email(user.email, title, body + (f"\n\n{link}" if link else ""), attachment)
+    outgoing.notification_id = notification.id
+    return notification
+
+
+def hr_users_of(company_ids: set[int]) -> list[User]:
+    """The active HR users of these companies, in a stable order."""
+    if not company_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role == Role.HR, User.is_active, User.company_id.in_(company_ids))
+            .order_by(User.company_id, User.id)
+        )
+    )
+
+
+def email_employees(employees: list[Employee], subject: str, body: str, attachment: Attachment | None = None) -> int:
+    """Mail the employees who have an address; returns how many were mailed."""
+    mailed = 0
+    for employee in employees:
+        if employee.email and employee.erased_at is None:
+            email(employee.email, subject, body, attachment)
+            mailed += 1
+    return mailed
