@@ -28,7 +28,7 @@ $(VENV)/.installed: pyproject.toml
 
 # Compile the Swedish catalogue (the .mo files are built, not kept in git).
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -d portal/translations -f --statistics 2>&1 | grep -v '^compiling' || true
+	$(BIN)/pybabel compile -d portal/translations --statistics 2>&1 | grep -v '^compiling' || true
 
 # After adding or changing strings: extract them and merge into the Swedish catalogue.
 messages: $(VENV)/.installed

@@ -9,9 +9,10 @@ from flask import abort
 from sqlalchemy import ColumnElement, exists, false, select, true
 
 from portal.extensions import db
-from portal.models import Booking, Company, Course, Employee, Role, Session, TrainingPlan, User
+from portal.models import Booking, Company, Course, Employee, Notification, Role, Session, TrainingPlan, User
 
 M = TypeVar("M")
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database; a larger one is simply not found
 
 
 def _company_scope(column) -> Callable[[User, bool], ColumnElement[bool]]:
@@ -27,9 +28,9 @@ def _company_scope(column) -> Callable[[User, bool], ColumnElement[bool]]:
 
 def _catalogue_scope(provider_column) -> Callable[[User, bool], ColumnElement[bool]]:
     def clause(user: User, manage: bool) -> ColumnElement[bool]:
-        if user.role == Role.PROVIDER:
-            return provider_column == user.provider_id
-        return false() if manage else true()  # everyone may read the catalogue; providers change it
+        if not manage:
+            return true()  # everyone may read the catalogue
+        return provider_column == user.provider_id if user.role == Role.PROVIDER else false()
 
     return clause
 
@@ -54,7 +55,12 @@ def _booking_scope(user: User, manage: bool) -> ColumnElement[bool]:
     return _company_scope(Booking.company_id)(user, manage)
 
 
+def _own(column) -> Callable[[User, bool], ColumnElement[bool]]:
+    return lambda user, manage: column == user.id
+
+
 SCOPES: dict[type, Callable[[User, bool], ColumnElement[bool]]] = {
+    Notification: _own(Notification.user_id),
     Company: _company_scope(Company.id),
     Employee: _employee_scope,
     TrainingPlan: _company_scope(TrainingPlan.company_id),
@@ -73,7 +79,7 @@ def scope(model: type, user: User, *, manage: bool = False) -> ColumnElement[boo
 
 def load_or_404(model: type[M], object_id: Any, user: User, *, manage: bool = False, options=()) -> M:
     """Load one object the user may read (or, with manage, change), or answer 404."""
-    if not isinstance(object_id, int):
+    if not isinstance(object_id, int) or not 0 < object_id <= MAX_ID:
         abort(404)
     primary_key = model.__mapper__.primary_key[0]  # type: ignore[attr-defined]
     statement = select(model).where(primary_key == object_id, scope(model, user, manage=manage))

@@ -39,6 +39,15 @@ def clock(value: datetime | None) -> str:
     return format_time(value, "HH:mm") if value else ""
 
 
+# Swedish puts å, ä and ö after z; databases sort them by code point or by their own locale.
+_SWEDISH = str.maketrans({"å": "z\u0001", "ä": "z\u0002", "ö": "z\u0003", "é": "e", "ü": "y"})
+
+
+def swedish_order(text: str) -> str:
+    """A sort key that puts names in Swedish alphabetical order (Åmål after Ystad)."""
+    return text.casefold().translate(_SWEDISH)
+
+
 def local_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["PROGRAMME_TIMEZONE"])
 

@@ -8,12 +8,14 @@ def register_blueprints(app: Flask) -> None:
     from portal.blueprints.catalogue.routes import bp as catalogue_bp
     from portal.blueprints.layout import init_layout
     from portal.blueprints.main.routes import bp as main_bp
+    from portal.blueprints.notifications.routes import bp as notifications_bp
     from portal.blueprints.provider.routes import bp as provider_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(provider_bp)
+    app.register_blueprint(notifications_bp)
     init_layout(app)
     _register_error_pages(app)
 

@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_login import current_user
 
+from portal.services.notifications import unread_count
 from portal.services.overview import current_programme
 
 NAVIGATION = {
@@ -40,6 +41,17 @@ FORMAT_LABELS = {
 }
 
 
+LEVEL_LABELS = {
+    "introductory": _l("Introductory"),
+    "intermediate": _l("Intermediate"),
+    "advanced": _l("Advanced"),
+}
+
+
+def level_label(value) -> str:
+    return str(LEVEL_LABELS.get(str(value), str(value)))
+
+
 def format_label(value) -> str:
     return str(FORMAT_LABELS.get(str(value), str(value)))
 
@@ -51,6 +63,7 @@ def status_label(value) -> str:
 def init_layout(app: Flask) -> None:
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["format_label"] = format_label
+    app.jinja_env.globals["level_label"] = level_label
 
     @app.context_processor
     def _layout():
@@ -58,7 +71,10 @@ def init_layout(app: Flask) -> None:
             g.programme = current_programme()
         programme = g.programme
         role = str(current_user.role) if current_user.is_authenticated else None
+        if current_user.is_authenticated and "unread" not in g:
+            g.unread = unread_count(current_user)
         return {
+            "unread": g.get("unread", 0),
             "programme_name": programme.name if programme else "Portal",
             "programme_funder": programme.funder if programme else "",
             "nav_items": NAVIGATION.get(role, []),

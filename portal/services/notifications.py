@@ -1,10 +1,12 @@
 """Telling people: in-portal notifications, and email through the outbox in the same transaction."""
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from portal.extensions import db
 from portal.models import Employee, Notification, OutboxEmail, Role, User
+from portal.models.types import utcnow
+from portal.services.pagination import Page, paginate_rows
 
 
 @dataclass(frozen=True)
@@ -59,3 +61,33 @@ def email_employees(employees: list[Employee], subject: str, body: str, attachme
             email(employee.email, subject, body, attachment)
             mailed += 1
     return mailed
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(
+        select(func.count(Notification.id)).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    ) or 0
+
+
+def notifications_of(user: User, page: int, per_page: int = 20) -> Page[Notification]:
+    statement = (
+        select(Notification).where(Notification.user_id == user.id).order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
+    return paginate_rows(statement, page, per_page, row=lambda notification: notification)
+
+
+def mark_read(user: User, notification_id: int) -> bool:
+    """Mark one of the user's own notifications read; another user's id changes nothing."""
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    return result.rowcount == 1
+
+
+def mark_all_read(user: User) -> int:
+    result = db.session.execute(
+        update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None)).values(read_at=utcnow())
+    )
+    return result.rowcount

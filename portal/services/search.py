@@ -86,35 +86,24 @@ def upcoming() -> ColumnElement[bool]:
     )
 
 
-def _booked_per_session():
-    return (
-        select(Booking.session_id, func.count().label("booked"))
-        .where(Booking.status == BookingStatus.BOOKED)
-        .group_by(Booking.session_id)
-        .subquery()
-    )
-
-
 def search_sessions(filters: CatalogueFilters, page: int = 1) -> Page[CatalogueRow]:
     """One page of upcoming sessions of courses in the catalogue, by first meeting."""
-    seats = _booked_per_session()
-    booked = func.coalesce(seats.c.booked, 0)
-    first = (
-        select(Meeting.session_id, func.min(Meeting.starts_at).label("first_meeting"))
-        .group_by(Meeting.session_id)
-        .subquery()
+    # Correlated per session, so each is an index look-up for the sessions the filters leave.
+    first_meeting = select(func.min(Meeting.starts_at)).where(Meeting.session_id == Session.id).scalar_subquery()
+    booked = (
+        select(func.count(Booking.id))
+        .where(Booking.session_id == Session.id, Booking.status == BookingStatus.BOOKED)
+        .scalar_subquery()
     )
     statement = (
         select(
             Session.id, Course.id, Course.title, Provider.name, Course.format, Session.status,
-            first.c.first_meeting, Session.capacity, booked, Course.certified, Course.shared_niche,
+            first_meeting, Session.capacity, booked, Course.certified, Course.shared_niche,
         )
         .join(Course, Course.id == Session.course_id)
         .join(Provider, Provider.id == Course.provider_id)
-        .join(first, first.c.session_id == Session.id)
-        .outerjoin(seats, seats.c.session_id == Session.id)
         .where(Course.retired_at.is_(None), upcoming(), *_conditions(filters))
-        .order_by(first.c.first_meeting, Session.id)
+        .order_by(first_meeting, Session.id)
     )
     if filters.seats_left:
         statement = statement.where(Session.capacity > booked)

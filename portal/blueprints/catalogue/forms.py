@@ -4,24 +4,23 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SearchField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from portal.blueprints.layout import FORMAT_LABELS
-from portal.models import CourseFormat, CourseLevel
+from portal.i18n import swedish_order
+from portal.models import CourseFormat
 from portal.services.search import CatalogueFilters, FilterChoices
 
-LEVEL_LABELS = {
-    CourseLevel.INTRODUCTORY: _l("Introductory"),
-    CourseLevel.INTERMEDIATE: _l("Intermediate"),
-    CourseLevel.ADVANCED: _l("Advanced"),
-}
 # Dates outside these years are typing mistakes, and far outside they cannot be turned into times.
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def _within_years(form, field) -> None:
     if field.data and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
-        raise ValidationError(_l("Enter a date between the years %(first)s and %(last)s.", first=FIRST_YEAR, last=LAST_YEAR))
+        raise ValidationError(
+            _l("Enter a date between the years %(first)s and %(last)s.", first=FIRST_YEAR, last=LAST_YEAR)
+        )
 
 
 def _clean_text(value: str | None) -> str | None:
@@ -44,11 +43,17 @@ class CatalogueFilterForm(FlaskForm):
     seats_left = BooleanField(_l("Only sessions with seats left"))
 
     def fill_choices(self, choices: FilterChoices, locale: str) -> None:
-        self.area.choices = [("", _l("All areas"))] + [(a.code, a.name(locale)) for a in choices.areas]
-        self.format.choices = [("", _l("All formats"))] + list(FORMAT_LABELS.items())
-        self.region.choices = [("", _l("All regions"))] + [(r.code, r.name) for r in choices.regions]
-        self.municipality.choices = [("", _l("All municipalities"))] + [
-            (m.code, m.name) for m in choices.municipalities
+        self.area.choices = [SelectChoice("", _l("All areas"))] + [
+            SelectChoice(a.code, a.name(locale)) for a in choices.areas
+        ]
+        self.format.choices = [SelectChoice("", _l("All formats"))] + [
+            SelectChoice(value, label) for value, label in FORMAT_LABELS.items()
+        ]
+        self.region.choices = [SelectChoice("", _l("All regions"))] + [
+            SelectChoice(r.code, r.name) for r in sorted(choices.regions, key=lambda r: swedish_order(r.name))
+        ]
+        self.municipality.choices = [SelectChoice("", _l("All municipalities"))] + [
+            SelectChoice(m.code, m.name) for m in sorted(choices.municipalities, key=lambda m: swedish_order(m.name))
         ]
 
     def validate_date_to(self, field) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.utils import secure_filename
 
 from portal.access import load_or_404
-from portal.blueprints.catalogue.forms import LEVEL_LABELS, CatalogueFilterForm
+from portal.blueprints.catalogue.forms import CatalogueFilterForm
 from portal.blueprints.helpers import attempt
 from portal.extensions import htmx
 from portal.models import Course, Meeting, Role, Session
@@ -24,11 +24,6 @@ def language_name(code: str) -> str:
     return get_locale().languages.get(code, code)
 
 
-@bp.context_processor
-def _labels():
-    return {"level_labels": LEVEL_LABELS}
-
-
 @bp.route("/catalogue/")
 @login_required
 def index():
@@ -37,8 +32,7 @@ def index():
     form.validate()
     results = search.search_sessions(form.filters(), request.args.get("page", 1, type=int))
     if htmx and not htmx.history_restore_request:
-        blocks = ["results", "result_count", "date_range"]
-        return render_blocks("catalogue/search.html", blocks, form=form, results=results)
+        return render_blocks("catalogue/search.html", ["results", "result_count"], form=form, results=results)
     return render_template("catalogue/search.html", form=form, results=results)
 
 

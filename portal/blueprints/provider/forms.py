@@ -11,17 +11,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.blueprints.layout import FORMAT_LABELS
+from portal.blueprints.layout import FORMAT_LABELS, LEVEL_LABELS
 from portal.extensions import db
-from portal.i18n import from_local, to_local
+from portal.i18n import from_local, swedish_order, to_local
 from portal.models import CompetenceArea, CourseFormat, CourseLevel, Meeting, Municipality, Region, Session
 from portal.services.catalogue import CourseData, MeetingData, SessionData
 
-LEVEL_LABELS = {
-    CourseLevel.INTRODUCTORY: _l("Introductory"),
-    CourseLevel.INTERMEDIATE: _l("Intermediate"),
-    CourseLevel.ADVANCED: _l("Advanced"),
-}
 LANGUAGES = [SelectChoice("sv", _l("Swedish")), SelectChoice("en", _l("English"))]
 
 
@@ -46,7 +41,7 @@ class CourseForm(FlaskForm):
     format = RadioField(_l("Format"), choices=[SelectChoice(value, label) for value, label in FORMAT_LABELS.items()],
                         validators=[InputRequired()])
     nominal_hours = DecimalField(_l("Nominal hours"), places=1, validators=[InputRequired(), NumberRange(0.5, 2000)])
-    level = SelectField(_l("Level"), choices=[SelectChoice(lv.value, label) for lv, label in LEVEL_LABELS.items()])
+    level = SelectField(_l("Level"), choices=[SelectChoice(value, label) for value, label in LEVEL_LABELS.items()])
     language = SelectField(_l("Language"), choices=LANGUAGES)
     certified = BooleanField(_l("Certified (e.g. by Teknikcollege)"))
     shared_niche = BooleanField(_l("Shared niche course (seats employees from several companies)"))
@@ -79,6 +74,7 @@ def municipality_choices() -> list[SelectChoice]:
         .join(Municipality.region)
         .order_by(Region.name, Municipality.name)
     )
+    rows = sorted(rows, key=lambda row: (swedish_order(row[0]), swedish_order(row[2])))
     choices = [SelectChoice("", _l("None: online only"))]
     choices += [SelectChoice(municipality_id, name, optgroup=region) for region, municipality_id, name in rows]
     return choices
