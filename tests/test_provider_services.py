@@ -241,3 +241,17 @@ class TestChanges:
             service.cancel_session(session, provider_user)
         with pytest.raises(DomainError):
             service.change_session_dates(session, provider_user, new_dates(make, 50), SOON, SOON)
+
+
+def test_new_dates_are_mailed_with_the_updated_calendar_file(make, provider_user, booked_session):
+    from icalendar import Calendar
+
+    session, _, _, _ = booked_session
+    service.change_session_dates(session, provider_user, new_dates(make, 20), SOON, SOON + timedelta(days=1))
+    db.session.commit()
+    mail = db.session.scalars(select(OutboxEmail).where(OutboxEmail.to_address == "anna@a.se")).one()
+    assert mail.attachment_type == "text/calendar"
+    events = Calendar.from_ical(mail.attachment_content).walk("VEVENT")
+    assert [int(e["SEQUENCE"]) for e in events] == [1, 1]
+    assert [str(e["UID"]) for e in events] == [f"meeting-{m.id}@portal" for m in session.meetings]
+    assert events[0].decoded("DTSTART") == SOON + timedelta(days=20, hours=8)

@@ -2,7 +2,7 @@
 import re
 import secrets
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import timedelta
 
 from flask_babel import gettext as _
@@ -14,6 +14,7 @@ from portal.extensions import db
 from portal.models import Booking, BookingStatus, Company, Course, Employee, Meeting, Role, Session, SessionStatus, User
 from portal.models.types import utcnow
 from portal.services import DomainError
+from portal.urls import external_url
 
 PRODID = "-//portal//Ett kompetenslyft//SV"
 FEED_HISTORY = timedelta(days=60)
@@ -25,25 +26,22 @@ EVENT_STATUS = {
     SessionStatus.POSTPONED: "TENTATIVE",
 }
 
-CourseLink = Callable[[int], str]  # a course id to the absolute address of its course page
-
-
-def session_calendar(session: Session, course_link: CourseLink) -> bytes:
+def session_calendar(session: Session) -> bytes:
     """Every meeting of the session as an event; load the session with its course, provider and meetings."""
     calendar = _calendar()
     for meeting in session.meetings:
-        calendar.add_component(_event(meeting, session, course_link))
+        calendar.add_component(_event(meeting, session))
     return calendar.to_ical()
 
 
-def company_feed(company: Company, course_link: CourseLink) -> bytes:
+def company_feed(company: Company) -> bytes:
     """The company's booked meetings from FEED_HISTORY ago on, naming its own booked employees only."""
     meetings = _booked_meetings(company)
     names = _booked_names(company, {meeting.session_id for meeting in meetings})
     calendar = _calendar()
     calendar.add("x-wr-calname", _("%(company)s: bookings", company=company.name))
     for meeting in meetings:
-        event = _event(meeting, meeting.session, course_link, names[meeting.session_id])
+        event = _event(meeting, meeting.session, names[meeting.session_id])
         calendar.add_component(event)
     return calendar.to_ical()
 
@@ -56,7 +54,7 @@ def _calendar() -> Calendar:
     return calendar
 
 
-def _event(meeting: Meeting, session: Session, course_link: CourseLink, booked: Iterable[str] = ()) -> Event:
+def _event(meeting: Meeting, session: Session, booked: Iterable[str] = ()) -> Event:
     course = session.course
     event = Event()
     # Meetings are moved in place, so the id names the same event after a move; SEQUENCE says which is newer.
@@ -68,7 +66,7 @@ def _event(meeting: Meeting, session: Session, course_link: CourseLink, booked: 
     event.add("summary", course.title)
     event.add("status", EVENT_STATUS.get(session.status, "CONFIRMED"))
     event.add("location", _location(meeting))
-    event.add("url", course_link(course.id))
+    event.add("url", external_url("catalogue.course", course_id=course.id))
     event.add("description", _description(meeting, course, booked))
     return event
 

@@ -15,6 +15,7 @@ from portal.models import (
 )
 from portal.models.types import utcnow
 from portal.services import DomainError, InvalidInput, audit, notifications
+from portal.services.calendar import session_calendar
 from portal.services.clashes import clashing_employees
 from portal.urls import external_url
 
@@ -384,7 +385,10 @@ def _schedule_changed(session: Session, actor: User, action: str) -> Session:
         title = _("New dates: %(course)s", course=session.course.title)
         lines = [f"- {moment(m.starts_at)}–{clock(m.ends_at)}" for m in session.meetings]
         body = _("The session's meetings have changed. Your booking is kept. The meetings are now:") + "\n" + "\n".join(lines)
-        _tell_everyone(session, "session.dates_changed", title, body)
+        # The updated calendar file: same event ids, a higher sequence, so calendars move the meetings.
+        ics = notifications.Attachment(f"kurstillfalle-{session.id}.ics", "text/calendar",
+                                       session_calendar(session).decode())
+        _tell_everyone(session, "session.dates_changed", title, body, ics)
     return session
 
 
@@ -403,15 +407,17 @@ def _with_reason(body: str, reason: str) -> str:
     return body + ("\n\n" + _("Reason: %(reason)s", reason=reason.strip()) if reason.strip() else "")
 
 
-def _tell_everyone(session: Session, kind: str, title: str, body: str) -> None:
+def _tell_everyone(
+    session: Session, kind: str, title: str, body: str, attachment: notifications.Attachment | None = None
+) -> None:
     """Everyone booked or waitlisted by email, and their companies' HR in the portal and by email."""
     bookings = _live_bookings(session)
     employees = [booking.employee for booking in bookings]
-    notifications.email_employees(employees, title, body)
+    notifications.email_employees(employees, title, body, attachment)
     names_by_company: dict[int, list[str]] = {}
     for booking in bookings:
         names_by_company.setdefault(booking.company_id, []).append(booking.employee.name)
     link = external_url("catalogue.course", course_id=session.course_id)
     for hr in notifications.hr_users_of(set(names_by_company)):
         names = ", ".join(sorted(names_by_company[hr.company_id]))
-        notifications.notify(hr, kind, title, body + "\n\n" + _("Your employees: %(names)s", names=names), link)
+        notifications.notify(hr, kind, title, body + "\n\n" + _("Your employees: %(names)s", names=names), link, attachment)

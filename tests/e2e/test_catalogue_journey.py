@@ -1,5 +1,6 @@
 """Finding a course in the browser: search as you type, filter, open the course, take its calendar file."""
 import re
+from urllib.parse import quote
 from pathlib import Path
 
 from icalendar import Calendar
@@ -21,7 +22,7 @@ def open_catalogue(page) -> None:
 def search_catalogue(page, text: str) -> None:
     """Type into the search box as a person does, and wait for the list (and the address) to follow."""
     page.locator("#q").press_sequentially(text, delay=40)
-    expect(page).to_have_url(re.compile(r"[?&]q=" + re.escape(text)))
+    expect(page).to_have_url(re.compile(r"[?&]q=" + re.escape(quote(text))))
 
 
 def filter_by_municipality(page, name: str) -> None:

@@ -58,3 +58,28 @@ def test_provider_publishes_moves_and_postpones_a_session(page, demo_programme):
     expect(page.get_by_text("Datum ännu inte känt")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/provider/sessions/\d+$"))
     sign_out(page)
+
+
+def test_provider_publishes_and_hr_finds_it_by_typing_and_filtering_and_takes_its_calendar(page, demo_programme):
+    from tests.e2e.test_catalogue_journey import download_calendar, filter_by_municipality, open_catalogue, search_catalogue
+
+    first_day = date.today() + timedelta(days=45)
+    publish_course_with_two_meetings(page, first_day, municipality="Arboga")
+    sign_out(page)
+
+    sign_in(page, "hr@demo.example")
+    page.wait_for_url("**/")
+    open_catalogue(page)
+    search_catalogue(page, "hydraulik för")
+    filter_by_municipality(page, "Arboga")
+    rows = page.locator("#results tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(TITLE)
+    expect(rows.first).to_contain_text("Arboga")
+    rows.first.get_by_role("link", name=TITLE).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
+    calendar = download_calendar(page, page.locator(".ics-link").first)
+    events = calendar.walk("VEVENT")
+    assert len(events) == 2
+    assert [e.decoded("DTSTART").date() for e in events] == [first_day, first_day + timedelta(days=7)]
+    assert all(str(e["SUMMARY"]) == TITLE for e in events)

@@ -53,7 +53,7 @@ def session_ics(session_id: int):
         selectinload(Session.meetings).joinedload(Meeting.municipality),
     ))
     filename = f"{secure_filename(found.course.title) or 'session'}-{found.id}.ics"
-    return _calendar_response(calendar.session_calendar(found, _course_link), filename)
+    return _calendar_response(calendar.session_calendar(found), filename)
 
 
 @bp.route("/calendar")
@@ -86,11 +86,7 @@ def calendar_feed(token: str):
     company = calendar.company_by_calendar_token(token)
     if company is None:
         abort(404)
-    return _calendar_response(calendar.company_feed(company, _course_link))
-
-
-def _course_link(course_id: int) -> str:
-    return url_for("catalogue.course", course_id=course_id, _external=True)
+    return _calendar_response(calendar.company_feed(company))
 
 
 def _calendar_response(body: bytes, filename: str | None = None) -> Response:
