@@ -57,6 +57,12 @@ def from_local(day: date, at: time) -> datetime:
     return datetime.combine(day, at, tzinfo=local_zone()).astimezone(timezone.utc)
 
 
+def exists_locally(day: date, at: time) -> bool:
+    """False for a wall-clock time skipped when summer time begins (02:00–03:00 one night in March)."""
+    local = datetime.combine(day, at, tzinfo=local_zone())
+    return local.astimezone(timezone.utc).astimezone(local_zone()).replace(tzinfo=None) == local.replace(tzinfo=None)
+
+
 def to_local(value: datetime) -> datetime:
     """An aware datetime as naive Swedish wall-clock time, for form inputs."""
     return value.astimezone(local_zone()).replace(tzinfo=None)

@@ -213,8 +213,8 @@ class TestChanges:
         session, _, _, anna = booked_session
         elsewhere = make.session(starts_at=SOON + timedelta(days=20, hours=8))
         make.booking(elsewhere, anna)
-        assert service.clashes_for_new_dates(session, new_dates(make, 20)) == 1
-        assert service.clashes_for_new_dates(session, new_dates(make, 40)) == 0
+        assert service.clashing_booked_employees(session, new_dates(make, 20)) == {anna.id}
+        assert service.clashing_booked_employees(session, new_dates(make, 40)) == set()
 
     def test_postponed_session_keeps_bookings_and_reopens_with_new_dates(self, make, provider_user, booked_session):
         session, hr_a, _, _ = booked_session
@@ -255,3 +255,100 @@ def test_new_dates_are_mailed_with_the_updated_calendar_file(make, provider_user
     assert [int(e["SEQUENCE"]) for e in events] == [1, 1]
     assert [str(e["UID"]) for e in events] == [f"meeting-{m.id}@portal" for m in session.meetings]
     assert events[0].decoded("DTSTART") == SOON + timedelta(days=20, hours=8)
+
+
+class TestReviewedEdges:
+    """Edges a review found: each once let a change through that it should not have."""
+
+    def test_a_meeting_with_attendance_neither_moves_nor_goes(self, make, provider_user, booked_session):
+        from portal.models import Attendance, AttendanceStatus
+
+        session, _, _, anna = booked_session
+        booking = db.session.scalars(select(Booking).where(Booking.employee_id == anna.id)).one()
+        attended = session.meetings[1]
+        db.session.add(Attendance(booking=booking, meeting=attended, status=AttendanceStatus.ATTENDED))
+        db.session.commit()
+        first = session.meetings[0]
+        kept = [MeetingData(m.starts_at, m.ends_at, "Verkstaden", make.municipality("Karlstad").id) for m in (first, attended)]
+        with pytest.raises(InvalidInput) as moved:
+            service.change_session_dates(session, provider_user, new_dates(make, 20), SOON, SOON)
+        assert "meetings-1-starts_at" in moved.value.errors
+        db.session.rollback()
+        with pytest.raises(InvalidInput) as dropped:
+            service.change_session_dates(session, provider_user, kept[:1], SOON, SOON)
+        assert "meetings" in dropped.value.errors
+        db.session.rollback()
+        # Moving only the meeting without attendance is fine.
+        service.change_session_dates(session, provider_user, [meeting(make, day=30), kept[1]], SOON, SOON)
+        assert session.meetings[1].starts_at == SOON + timedelta(days=30, hours=8)
+        assert attended in session.meetings
+
+
+    def test_a_planned_session_is_not_postponed_but_given_dates(self, make, provider_user, req):
+        session = make.session(make.course(provider_user.provider), starts_at=SOON, status=SessionStatus.PLANNED)
+        with pytest.raises(DomainError):
+            service.postpone_session(session, provider_user)
+
+    def test_a_session_postponed_by_a_restriction_in_force_waits_for_the_lift(self, make, provider_user, req):
+        from datetime import date
+
+        from portal.models import Restriction, RestrictionScope
+
+        restriction = Restriction(scope=RestrictionScope.COUNTRY, in_force_from=date.today() - timedelta(days=1),
+                                  max_group_size=8, description="Högst 8")
+        db.session.add(restriction)
+        db.session.commit()
+        session = make.session(make.course(provider_user.provider), starts_at=SOON, status=SessionStatus.POSTPONED,
+                               postponed_by_id=restriction.id)
+        with pytest.raises(DomainError):
+            service.change_session_dates(session, provider_user, new_dates(make, 20), SOON, SOON)
+        db.session.rollback()
+        restriction.lifted_on = date.today()
+        db.session.commit()
+        service.change_session_dates(session, provider_user, new_dates(make, 20), SOON, SOON)
+        assert session.status == SessionStatus.OPEN and session.postponed_by_id is None
+
+    def test_an_added_meeting_before_the_deadlines_is_refused(self, make, provider_user, req):
+        session = make.session(make.course(provider_user.provider), starts_at=SOON + timedelta(days=30))
+        with pytest.raises(InvalidInput) as refused:
+            service.add_meeting(session, provider_user, meeting(make, day=1))
+        assert "meetings-1-starts_at" in refused.value.errors
+
+    def test_a_postponed_session_takes_no_meetings_until_it_has_new_dates(self, make, provider_user, booked_session):
+        session = booked_session[0]
+        service.postpone_session(session, provider_user)
+        with pytest.raises(DomainError):
+            service.add_meeting(session, provider_user, meeting(make, day=40))
+
+    def test_at_most_thirty_meetings(self, make, provider_user):
+        course = make.course(provider_user.provider)
+        many = [meeting(make, day=day) for day in range(31)]
+        with pytest.raises(InvalidInput) as refused:
+            service.create_session(course, provider_user, session_data(make, meetings=many), publish=True)
+        assert "meetings" in refused.value.errors
+
+    def test_new_dates_with_clashes_wait_for_the_confirmed_count(self, make, provider_user, booked_session):
+        session, hr_a, _, anna = booked_session
+        make.booking(make.session(starts_at=SOON + timedelta(days=20, hours=8)), anna)
+        with pytest.raises(service.ClashesToConfirm) as pending:
+            service.change_session_dates(session, provider_user, new_dates(make, 20), SOON, SOON)
+        assert pending.value.count == 1
+        db.session.rollback()
+        service.change_session_dates(session, provider_user, new_dates(make, 20), SOON, SOON, confirmed_clashes=1)
+        db.session.commit()
+        note = db.session.scalars(select(Notification).where(Notification.user_id == hr_a.id)).one()
+        assert "samma tid: Anna Andersson" in note.body.replace("\n", " ")
+
+    def test_postponing_and_cancelling_send_an_updated_calendar_file(self, make, provider_user, booked_session):
+        from icalendar import Calendar
+
+        session = booked_session[0]
+        service.postpone_session(session, provider_user)
+        service.cancel_session(session, provider_user)
+        db.session.commit()
+        files = db.session.scalars(
+            select(OutboxEmail.attachment_content).where(OutboxEmail.to_address == "anna@a.se").order_by(OutboxEmail.id)
+        ).all()
+        postponed, cancelled = (Calendar.from_ical(f).walk("VEVENT")[0] for f in files)
+        assert (int(postponed["SEQUENCE"]), str(postponed["STATUS"])) == (1, "TENTATIVE")
+        assert (int(cancelled["SEQUENCE"]), str(cancelled["STATUS"])) == (2, "CANCELLED")

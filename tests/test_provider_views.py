@@ -294,3 +294,70 @@ class TestChanges:
         assert count(Notification) == 2
         page = signed_in.get(f"/provider/courses/{session.course_id}").get_data(as_text=True)
         assert "Inställd" in page  # the cancelled session stays visible
+
+
+class TestTypedNonsense:
+    """Whatever a provider types gets a message next to the field, never a crash."""
+
+    @pytest.fixture
+    def course(self, make, provider_user):
+        return make.course(provider_user.provider)
+
+    @pytest.mark.parametrize(("field", "value"), [
+        ("meetings-0-day", "0001-01-01"), ("meetings-0-day", "9999-12-31"),
+        ("booking_deadline", "0001-01-01T00:00"), ("cancellation_deadline", "9999-12-31T23:59"),
+        ("seat_cap_released_at", "0001-01-01T00:00"), ("meetings-0-starts_at", "25:00"),
+        ("capacity", "99999999999999999999"), ("capacity", "-3"),
+    ])
+    def test_out_of_range_values_are_refused_next_to_the_field(self, signed_in, make, course, field, value):
+        data = session_fields(make, {"day": DAY, "municipality_id": make.municipality().id}) | {field: value}
+        response = post(signed_in, f"/provider/courses/{course.id}/sessions/new", data)
+        assert response.status_code == 422
+        assert f'id="{field}-error"' in response.get_data(as_text=True)
+        assert count(Session) == 0
+
+    def test_a_time_skipped_by_summer_time_is_refused(self, signed_in, make, course):
+        spring_forward = date(2027, 3, 28)
+        data = session_fields(make, {"day": spring_forward, "starts": "02:30", "ends": "04:00",
+                                     "municipality_id": make.municipality().id},
+                              booking_deadline="2027-03-01T12:00", cancellation_deadline="2027-03-01T12:00")
+        response = post(signed_in, f"/provider/courses/{course.id}/sessions/new", data)
+        assert response.status_code == 422 and 'id="meetings-0-starts_at-error"' in response.get_data(as_text=True)
+
+    @pytest.mark.parametrize("hours", ["sNaN", "NaN", "Infinity", "1e400", "-1"])
+    def test_nonsense_hours_are_refused(self, signed_in, make, hours):
+        response = post(signed_in, "/provider/courses/new", {
+            "title": "Svets", "competence_area_ids": [make.competence_area("welding").id], "format": "digital",
+            "nominal_hours": hours, "level": "introductory", "language": "sv",
+        })
+        assert response.status_code == 422 and count(Course) == 0
+
+    def test_a_nul_character_is_dropped_from_text(self, signed_in, make):
+        post(signed_in, "/provider/courses/new", {
+            "title": "Svets\x00ning", "competence_area_ids": [make.competence_area("welding").id],
+            "format": "digital", "nominal_hours": "8", "level": "introductory", "language": "sv",
+        })
+        assert db.session.scalar(select(Course.title)) == "Svetsning"
+
+    def test_the_meeting_list_stops_growing_at_thirty(self, signed_in, make, course):
+        place = make.municipality().id
+        data = session_fields(make, *({"day": DAY + timedelta(days=n), "municipality_id": place} for n in range(30)),
+                              add_meeting="1")
+        del data["publish"]
+        page = post(signed_in, f"/provider/courses/{course.id}/sessions/new", data).get_data(as_text=True)
+        assert 'name="meetings-29-day"' in page and 'name="meetings-30-day"' not in page
+        assert "högst 30 träffar" in page
+
+    def test_more_than_thirty_meetings_are_refused_not_cut(self, signed_in, make, course):
+        place = make.municipality().id
+        data = session_fields(make, *({"day": DAY + timedelta(days=n), "municipality_id": place} for n in range(40)))
+        response = post(signed_in, f"/provider/courses/{course.id}/sessions/new", data)
+        assert response.status_code == 422 and count(Session) == 0
+
+    def test_a_too_long_reason_is_explained_and_changes_nothing(self, signed_in, make, course):
+        session = make.session(course)
+        response = post(signed_in, f"/provider/sessions/{session.id}/cancel", {"reason": "x" * 1001},
+                        follow_redirects=True)
+        assert "class=\"flash flash-error\"" in response.get_data(as_text=True)
+        db.session.expire_all()
+        assert session.status == SessionStatus.OPEN

@@ -11,12 +11,18 @@ from portal.services import DomainError, InvalidInput
 T = TypeVar("T")
 
 
-def attempt(action: Callable[[], T], form: Form | None = None, key: Callable[[str], str] = str) -> T | None:
+def attempt(
+    action: Callable[[], T], form: Form | None = None, key: Callable[[str], str] = str,
+    passthrough: tuple[type[Exception], ...] = (),
+) -> T | None:
     """Run one service call and commit it. If a rule refuses, roll everything back, put each
     message next to its field (`key` turns the service's field names into the form's) or flash
-    it, and return None: nothing is half-saved."""
+    it, and return None: nothing is half-saved. `passthrough` refusals are raised for the route."""
     try:
         result = action()
+    except passthrough:
+        db.session.rollback()
+        raise
     except InvalidInput as refusal:
         db.session.rollback()
         for name, message in refusal.errors.items():
@@ -37,7 +43,8 @@ def attempt(action: Callable[[], T], form: Form | None = None, key: Callable[[st
 def find_field(form: Form, key: str):
     """The field named `meetings-1-ends_at` (a field of the second meeting) or `capacity`."""
     if key in form._fields:
-        return form._fields[key]
+        field = form._fields[key]
+        return None if hasattr(field, "entries") else field  # a list's own message is flashed
     head, _, rest = key.partition("-")
     container = form._fields.get(head)
     if container is None or not rest:

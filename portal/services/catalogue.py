@@ -1,6 +1,6 @@
 """A provider's catalogue: courses, their sessions and meetings, and telling everyone booked
 when a session moves, is postponed or is cancelled."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from flask_babel import force_locale, gettext as _
@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.i18n import clock, moment
 from portal.models import (
     Attendance, Booking, BookingStatus, CompetenceArea, Course, CourseFormat, CourseLevel, Meeting,
-    Municipality, Session, SessionStatus, User,
+    Municipality, Restriction, Session, SessionStatus, User,
 )
 from portal.models.types import utcnow
 from portal.services import DomainError, InvalidInput, audit, notifications
@@ -20,6 +20,7 @@ from portal.services.clashes import clashing_employees
 from portal.urls import external_url
 
 LIVE = (BookingStatus.BOOKED, BookingStatus.WAITLISTED)
+MAX_MEETINGS = 30
 SCHEDULABLE = (SessionStatus.PLANNED, SessionStatus.OPEN, SessionStatus.POSTPONED)
 
 
@@ -164,10 +165,17 @@ def publish_session(session: Session, actor: User) -> Session:
 
 
 def add_meeting(session: Session, actor: User, meeting: MeetingData) -> Session:
-    _check_schedulable(session, actor)
+    _check_open_or_planned(session, actor)
     proposed = meetings_as_data(session.meetings) + [meeting]
-    errors = _meeting_errors(session.course.format, [meeting], first_index=len(session.meetings))
-    errors |= _overlap_errors(proposed)
+    index = len(session.meetings)
+    errors = _meeting_errors(session.course.format, [meeting], first_index=index) | _overlap_errors(proposed)
+    # An earlier first meeting must not leave the deadlines after the start.
+    errors |= {
+        f"meetings-{index}-starts_at": message
+        for message in _session_errors(_settings_of(session), booked=0, meetings=proposed).values()
+    }
+    if len(proposed) > MAX_MEETINGS:
+        errors[f"meetings-{index}-starts_at"] = _("A session has at most %(n)s meetings.", n=MAX_MEETINGS)
     if errors:
         raise InvalidInput(errors)
     session.meetings.append(_new_meeting(meeting))
@@ -175,7 +183,7 @@ def add_meeting(session: Session, actor: User, meeting: MeetingData) -> Session:
 
 
 def remove_meeting(session: Session, actor: User, meeting: Meeting) -> Session:
-    _check_schedulable(session, actor)
+    _check_open_or_planned(session, actor)
     if meeting.session_id != session.id:
         raise DomainError(_("That meeting belongs to another session."))
     if len(session.meetings) == 1:
@@ -186,28 +194,43 @@ def remove_meeting(session: Session, actor: User, meeting: Meeting) -> Session:
     return _schedule_changed(session, actor, "session.meeting_removed")
 
 
-def clashes_for_new_dates(session: Session, meetings: list[MeetingData]) -> int:
-    """How many of the session's booked employees would then clash with another of their bookings."""
+class ClashesToConfirm(DomainError):
+    """New dates on which booked employees would clash: the provider must see the count and confirm it."""
+
+    def __init__(self, count: int):
+        super().__init__(_("%(n)s booked employees would then clash with another of their bookings.", n=count))
+        self.count = count
+
+
+def clashing_booked_employees(session: Session, meetings: list[MeetingData]) -> set[int]:
+    """The session's booked employees who would clash with another of their bookings on these dates."""
     booked = select(Booking.employee_id).where(Booking.session_id == session.id, Booking.status == BookingStatus.BOOKED)
     spans = [(m.starts_at, m.ends_at) for m in meetings]
-    return len(clashing_employees(booked, spans, except_session_id=session.id))
+    return clashing_employees(booked, spans, except_session_id=session.id)
 
 
 def change_session_dates(
     session: Session, actor: User, meetings: list[MeetingData], booking_deadline: datetime,
-    cancellation_deadline: datetime,
+    cancellation_deadline: datetime, *, confirmed_clashes: int | None = None,
 ) -> Session:
-    """Move the session to new dates. Bookings and the waitlist are kept; a postponed session reopens."""
+    """Move the session to new dates. Bookings and the waitlist are kept; a session the provider
+    postponed goes back to the status it had. If booked employees would clash, nothing is saved
+    until the provider confirms that number (ClashesToConfirm)."""
     _check_schedulable(session, actor)
-    data = SessionData(
-        capacity=session.capacity, booking_deadline=booking_deadline, cancellation_deadline=cancellation_deadline,
-        min_participants=session.min_participants, company_seat_cap=session.company_seat_cap,
-        seat_cap_released_at=session.seat_cap_released_at, meetings=meetings,
-    )
-    errors = _meeting_errors(session.course.format, meetings) | _session_errors(data, booked=0, meetings=meetings)
+    if session.postponed_by_id is not None and _restriction_in_force(session.postponed_by_id):
+        raise DomainError(_("A public-health restriction that is still in force postponed this session. "
+                            "New dates are proposed when it is lifted."))
+    data = replace(_settings_of(session), booking_deadline=booking_deadline,
+                   cancellation_deadline=cancellation_deadline, meetings=meetings)
+    existing = list(session.meetings)
+    unchanged = {index for index, new in enumerate(meetings[:len(existing)]) if _same_time(existing[index], new)}
+    errors = _meeting_errors(session.course.format, meetings, keep=unchanged)
+    errors |= _session_errors(data, booked=0, meetings=meetings) | _attended_meeting_errors(existing, meetings)
     if errors:
         raise InvalidInput(errors)
-    existing = list(session.meetings)
+    clashes = len(clashing_booked_employees(session, meetings))
+    if clashes and confirmed_clashes != clashes:
+        raise ClashesToConfirm(clashes)
     # Meetings are updated in place, so calendar entries keep their identity and only move.
     for index, new in enumerate(meetings):
         if index < len(existing):
@@ -223,13 +246,46 @@ def change_session_dates(
     return _schedule_changed(session, actor, "session.dates_changed")
 
 
+def _same_time(meeting: Meeting, new: MeetingData) -> bool:
+    return meeting.starts_at == new.starts_at and meeting.ends_at == new.ends_at
+
+
+def _attended_meeting_errors(existing: list[Meeting], meetings: list[MeetingData]) -> dict[str, str]:
+    """A meeting whose attendance is taken has happened: it keeps its time and stays."""
+    attended = _attended_meeting_ids([m.id for m in existing])
+    errors = {}
+    for index, meeting in enumerate(existing):
+        if meeting.id not in attended:
+            continue
+        if index >= len(meetings):
+            errors["meetings"] = _("Meeting %(n)s has attendance taken and cannot be removed.", n=index + 1)
+        elif not _same_time(meeting, meetings[index]):
+            errors[f"meetings-{index}-starts_at"] = _("Attendance has been taken for this meeting, so it cannot move.")
+    return errors
+
+
+def _attended_meeting_ids(meeting_ids: list[int]) -> set[int]:
+    if not meeting_ids:
+        return set()
+    return set(db.session.scalars(select(Attendance.meeting_id).where(Attendance.meeting_id.in_(meeting_ids))))
+
+
+def _restriction_in_force(restriction_id: int) -> bool:
+    restriction = db.session.get(Restriction, restriction_id)
+    return restriction is not None and restriction.in_force_on(utcnow().date())
+
+
 def postpone_session(session: Session, actor: User, reason: str = "") -> Session:
-    """Postpone without new dates ("date not yet known"); bookings and the waitlist are kept."""
+    """Postpone a published session without new dates ("date not yet known"); bookings and the
+    waitlist are kept. A planned session is not bookable yet: change its dates instead."""
     _check_schedulable(session, actor)
     if session.status == SessionStatus.POSTPONED:
         raise DomainError(_("The session is already postponed."))
+    if session.status == SessionStatus.PLANNED:
+        raise DomainError(_("A planned session is not published yet: change its dates instead of postponing it."))
     previous = session.status
     session.status = SessionStatus.POSTPONED
+    session.ical_sequence += 1
     db.session.flush()
     audit.record(actor, "session.postponed", "session", session.id, provider_id=session.course.provider_id,
                  reason=reason, **{"from": str(previous), "to": "postponed"})
@@ -237,7 +293,7 @@ def postpone_session(session: Session, actor: User, reason: str = "") -> Session
         title = _("Postponed: %(course)s", course=session.course.title)
         body = _("The session has been postponed and its new dates are not yet known. Your booking is kept; "
                  "you will be told the new dates.")
-        _tell_everyone(session, "session.postponed", title, _with_reason(body, reason))
+        _tell_everyone(session, "session.postponed", title, _with_reason(body, reason), _calendar_file(session))
     return session
 
 
@@ -246,18 +302,19 @@ def cancel_session(session: Session, actor: User, reason: str = "") -> Session:
     _check_owner(session.course, actor)
     if session.status in (SessionStatus.CANCELLED, SessionStatus.COMPLETED):
         raise DomainError(_("A cancelled or completed session cannot be cancelled."))
+    previous = session.status
+    session.status = SessionStatus.CANCELLED
+    session.ical_sequence += 1
     with force_locale("sv"):
         title = _("Cancelled: %(course)s", course=session.course.title)
         body = _("The session has been cancelled. Your booking has been cancelled as well.")
-        _tell_everyone(session, "session.cancelled", title, _with_reason(body, reason))
+        _tell_everyone(session, "session.cancelled", title, _with_reason(body, reason), _calendar_file(session))
     now = utcnow()
     for booking in _live_bookings(session):
         audit.record(actor, "booking.cancelled", "booking", booking.id, company_id=booking.company_id,
                      provider_id=session.course.provider_id, reason="session cancelled",
                      **{"from": str(booking.status), "to": "cancelled"})
         booking.status, booking.cancelled_at, booking.cancelled_by_id = BookingStatus.CANCELLED, now, actor.id
-    previous = session.status
-    session.status = SessionStatus.CANCELLED
     db.session.flush()
     audit.record(actor, "session.cancelled", "session", session.id, provider_id=session.course.provider_id,
                  reason=reason, **{"from": str(previous), "to": "cancelled"})
@@ -272,10 +329,15 @@ def booked_count(session: Session) -> int:
 
 # Rules
 
-def _meeting_errors(course_format: CourseFormat, meetings: list[MeetingData], first_index: int = 0) -> dict[str, str]:
+def _meeting_errors(
+    course_format: CourseFormat, meetings: list[MeetingData], first_index: int = 0, keep: set[int] = frozenset(),
+) -> dict[str, str]:
+    """What is wrong with each meeting; those in `keep` stay as they were and may lie in the past."""
     errors: dict[str, str] = {}
     if not meetings:
         return {"meetings": _("A session needs at least one meeting.")}
+    if len(meetings) > MAX_MEETINGS:
+        return {"meetings": _("A session has at most %(n)s meetings.", n=MAX_MEETINGS)}
     now = utcnow()
     known_municipalities = _existing_municipalities({m.municipality_id for m in meetings if m.municipality_id})
     for offset, meeting in enumerate(meetings):
@@ -284,7 +346,7 @@ def _meeting_errors(course_format: CourseFormat, meetings: list[MeetingData], fi
             errors[key + "ends_at"] = _("The meeting must end after it starts.")
         elif (meeting.ends_at - meeting.starts_at).total_seconds() > 24 * 3600:
             errors[key + "ends_at"] = _("A meeting lasts at most 24 hours.")
-        if meeting.starts_at <= now:
+        if meeting.starts_at <= now and offset not in keep:
             errors[key + "starts_at"] = _("The meeting must be in the future.")
         in_person = bool(meeting.venue.strip()) or meeting.municipality_id is not None
         if meeting.municipality_id is not None and meeting.municipality_id not in known_municipalities:
@@ -340,6 +402,26 @@ def _check_schedulable(session: Session, actor: User) -> None:
         raise DomainError(_("A cancelled or completed session cannot be changed."))
 
 
+def _check_open_or_planned(session: Session, actor: User) -> None:
+    _check_schedulable(session, actor)
+    if session.status == SessionStatus.POSTPONED:
+        raise DomainError(_("The session is postponed: give it new dates with “Change dates”."))
+
+
+def _settings_of(session: Session) -> SessionData:
+    return SessionData(
+        capacity=session.capacity, booking_deadline=session.booking_deadline,
+        cancellation_deadline=session.cancellation_deadline, min_participants=session.min_participants,
+        company_seat_cap=session.company_seat_cap, seat_cap_released_at=session.seat_cap_released_at,
+        note=session.note, meetings=meetings_as_data(session.meetings),
+    )
+
+
+def _calendar_file(session: Session) -> notifications.Attachment:
+    """The session's calendar file as it now is: same event ids, a higher sequence."""
+    return notifications.Attachment(f"kurstillfalle-{session.id}.ics", "text/calendar", session_calendar(session).decode())
+
+
 def _existing_municipalities(ids: set[int]) -> set[int]:
     if not ids:
         return set()
@@ -381,14 +463,12 @@ def _schedule_changed(session: Session, actor: User, action: str) -> Session:
     db.session.refresh(session, ["meetings"])
     audit.record(actor, action, "session", session.id, provider_id=session.course.provider_id,
                  meetings=[[m.starts_at.isoformat(), m.ends_at.isoformat()] for m in session.meetings])
+    clashing = clashing_booked_employees(session, meetings_as_data(session.meetings))
     with force_locale("sv"):
         title = _("New dates: %(course)s", course=session.course.title)
         lines = [f"- {moment(m.starts_at)}–{clock(m.ends_at)}" for m in session.meetings]
         body = _("The session's meetings have changed. Your booking is kept. The meetings are now:") + "\n" + "\n".join(lines)
-        # The updated calendar file: same event ids, a higher sequence, so calendars move the meetings.
-        ics = notifications.Attachment(f"kurstillfalle-{session.id}.ics", "text/calendar",
-                                       session_calendar(session).decode())
-        _tell_everyone(session, "session.dates_changed", title, body, ics)
+        _tell_everyone(session, "session.dates_changed", title, body, _calendar_file(session), clashing)
     return session
 
 
@@ -408,16 +488,26 @@ def _with_reason(body: str, reason: str) -> str:
 
 
 def _tell_everyone(
-    session: Session, kind: str, title: str, body: str, attachment: notifications.Attachment | None = None
+    session: Session, kind: str, title: str, body: str, attachment: notifications.Attachment | None = None,
+    clashing: set[int] = frozenset(),
 ) -> None:
-    """Everyone booked or waitlisted by email, and their companies' HR in the portal and by email."""
+    """Everyone booked or waitlisted by email, and their companies' HR in the portal and by email;
+    HR also learns which of its employees the change leaves with a clash."""
     bookings = _live_bookings(session)
-    employees = [booking.employee for booking in bookings]
-    notifications.email_employees(employees, title, body, attachment)
+    notifications.email_employees([booking.employee for booking in bookings], title, body, attachment)
     names_by_company: dict[int, list[str]] = {}
+    clashes_by_company: dict[int, list[str]] = {}
     for booking in bookings:
         names_by_company.setdefault(booking.company_id, []).append(booking.employee.name)
+        if booking.employee_id in clashing and booking.status == BookingStatus.BOOKED:
+            clashes_by_company.setdefault(booking.company_id, []).append(booking.employee.name)
     link = external_url("catalogue.course", course_id=session.course_id)
     for hr in notifications.hr_users_of(set(names_by_company)):
-        names = ", ".join(sorted(names_by_company[hr.company_id]))
-        notifications.notify(hr, kind, title, body + "\n\n" + _("Your employees: %(names)s", names=names), link, attachment)
+        text = body + "\n\n" + _("Your employees: %(names)s", names=", ".join(sorted(names_by_company[hr.company_id])))
+        if hr.company_id in clashes_by_company:
+            text += "\n\n" + _(
+                "These of your employees now have another booking at the same time: %(names)s. "
+                "You may cancel one of the bookings; a cancelled seat goes to the waitlist.",
+                names=", ".join(sorted(clashes_by_company[hr.company_id])),
+            )
+        notifications.notify(hr, kind, title, text, link, attachment)

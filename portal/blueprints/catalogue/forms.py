@@ -8,37 +8,22 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from portal.blueprints.layout import FORMAT_LABELS
+from portal.blueprints.validators import clean_text, within_years
 from portal.i18n import swedish_order
 from portal.models import CourseFormat
 from portal.services.search import CatalogueFilters, FilterChoices
-
-# Dates outside these years are typing mistakes, and far outside they cannot be turned into times.
-FIRST_YEAR, LAST_YEAR = 2000, 2100
-
-
-def _within_years(form, field) -> None:
-    if field.data and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
-        raise ValidationError(
-            _l("Enter a date between the years %(first)s and %(last)s.", first=FIRST_YEAR, last=LAST_YEAR)
-        )
-
-
-def _clean_text(value: str | None) -> str | None:
-    # A NUL character is never meant, and PostgreSQL refuses it in a query.
-    return value.replace("\x00", "").strip() if value else value
-
 
 class CatalogueFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
-    q = SearchField(_l("Search courses"), validators=[Optional(), Length(max=100)], filters=[_clean_text])
+    q = SearchField(_l("Search courses"), validators=[Optional(), Length(max=100)], filters=[clean_text])
     area = SelectField(_l("Competence area"), default="")
     format = SelectField(_l("Format"), default="")
     region = SelectField(_l("Region"), default="")
     municipality = SelectField(_l("Municipality"), default="")
-    date_from = DateField(_l("From"), validators=[Optional(), _within_years])
-    date_to = DateField(_l("To"), validators=[Optional(), _within_years])
+    date_from = DateField(_l("From"), validators=[Optional(), within_years])
+    date_to = DateField(_l("To"), validators=[Optional(), within_years])
     certified = BooleanField(_l("Certified courses only"))
     seats_left = BooleanField(_l("Only sessions with seats left"))
 

@@ -15,7 +15,8 @@ from portal.blueprints.layout import FORMAT_LABELS, LEVEL_LABELS
 from portal.extensions import db
 from portal.i18n import from_local, swedish_order, to_local
 from portal.models import CompetenceArea, CourseFormat, CourseLevel, Meeting, Municipality, Region, Session
-from portal.services.catalogue import CourseData, MeetingData, SessionData
+from portal.blueprints.validators import clean_text, existing_local_time, finite, within_years
+from portal.services.catalogue import MAX_MEETINGS, CourseData, MeetingData, SessionData
 
 LANGUAGES = [SelectChoice("sv", _l("Swedish")), SelectChoice("en", _l("English"))]
 
@@ -35,12 +36,12 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class CourseForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)], filters=[clean_text])
+    description = TextAreaField(_l("Description"), validators=[Length(max=5000)], filters=[clean_text])
     competence_area_ids = MultiCheckboxField(_l("Competence areas"), coerce=int)
     format = RadioField(_l("Format"), choices=[SelectChoice(value, label) for value, label in FORMAT_LABELS.items()],
                         validators=[InputRequired()])
-    nominal_hours = DecimalField(_l("Nominal hours"), places=1, validators=[InputRequired(), NumberRange(0.5, 2000)])
+    nominal_hours = DecimalField(_l("Nominal hours"), places=1, validators=[InputRequired(), finite, NumberRange(0.5, 2000)])
     level = SelectField(_l("Level"), choices=[SelectChoice(value, label) for value, label in LEVEL_LABELS.items()])
     language = SelectField(_l("Language"), choices=LANGUAGES)
     certified = BooleanField(_l("Certified (e.g. by Teknikcollege)"))
@@ -81,12 +82,12 @@ def municipality_choices() -> list[SelectChoice]:
 
 
 class MeetingForm(Form):
-    day = DateField(_l("Date"), validators=[InputRequired(message=_l("Give a date."))])
-    starts_at = TimeField(_l("Starts"), validators=[InputRequired(message=_l("Give a start time."))])
-    ends_at = TimeField(_l("Ends"), validators=[InputRequired(message=_l("Give an end time."))])
-    venue = StringField(_l("Venue"), validators=[Length(max=200)])
+    day = DateField(_l("Date"), validators=[InputRequired(message=_l("Give a date.")), within_years])
+    starts_at = TimeField(_l("Starts"), validators=[InputRequired(message=_l("Give a start time.")), existing_local_time("day")])
+    ends_at = TimeField(_l("Ends"), validators=[InputRequired(message=_l("Give an end time.")), existing_local_time("day")])
+    venue = StringField(_l("Venue"), validators=[Length(max=200)], filters=[clean_text])
     municipality_id = SelectField(_l("Municipality"), coerce=_optional_int, validate_choice=True)
-    online_url = URLField(_l("Online link"), validators=[Optional(), URL(message=_l("Give a full link starting with https://.")), Length(max=500)])
+    online_url = URLField(_l("Online link"), validators=[Optional(), URL(message=_l("Give a full link starting with https://.")), Length(max=500)], filters=[clean_text])
 
     def meeting_data(self) -> MeetingData:
         return MeetingData(
@@ -112,6 +113,8 @@ def _set_municipalities(meeting_forms) -> None:
 class MeetingsMixin:
     """A form with a list of meetings, one more added by the `add_meeting` button."""
 
+    max_meetings = MAX_MEETINGS
+
     def prepare_meetings(self) -> None:
         _set_municipalities(self.meetings.entries)
 
@@ -122,8 +125,9 @@ class MeetingsMixin:
         """The 'add a meeting' button: one more empty row, nothing saved."""
         if not self.add_meeting.data:
             return False
-        self.meetings.append_entry()
-        self.prepare_meetings()
+        if len(self.meetings.entries) < MAX_MEETINGS:
+            self.meetings.append_entry()
+            self.prepare_meetings()
         return True
 
 
@@ -131,11 +135,11 @@ class SessionForm(MeetingsMixin, FlaskForm):
     capacity = IntegerField(_l("Capacity (seats)"), validators=[InputRequired(), NumberRange(1, 10000)])
     min_participants = IntegerField(_l("Minimum participants"), default=0, validators=[InputRequired(), NumberRange(0, 10000)])
     company_seat_cap = IntegerField(_l("Seat cap per company"), validators=[Optional(), NumberRange(1, 10000)])
-    seat_cap_released_at = DateTimeLocalField(_l("Seat cap released at"), validators=[Optional()])
-    booking_deadline = DateTimeLocalField(_l("Booking deadline"), validators=[InputRequired(message=_l("Give a date and time."))])
-    cancellation_deadline = DateTimeLocalField(_l("Cancellation deadline"), validators=[InputRequired(message=_l("Give a date and time."))])
-    note = TextAreaField(_l("Note to participants"), validators=[Length(max=2000)])
-    meetings = FieldList(FormField(MeetingForm), min_entries=1, max_entries=30)
+    seat_cap_released_at = DateTimeLocalField(_l("Seat cap released at"), validators=[Optional(), within_years])
+    booking_deadline = DateTimeLocalField(_l("Booking deadline"), validators=[InputRequired(message=_l("Give a date and time.")), within_years])
+    cancellation_deadline = DateTimeLocalField(_l("Cancellation deadline"), validators=[InputRequired(message=_l("Give a date and time.")), within_years])
+    note = TextAreaField(_l("Note to participants"), validators=[Length(max=2000)], filters=[clean_text])
+    meetings = FieldList(FormField(MeetingForm), min_entries=1, max_entries=MAX_MEETINGS + 1)
     add_meeting = SubmitField(_l("Add another meeting"))
     publish = SubmitField(_l("Publish"))
     save_planned = SubmitField(_l("Save as planned (not yet bookable)"))
@@ -179,7 +183,7 @@ class SessionSettingsForm(SessionForm):
 class DatesForm(MeetingsMixin, FlaskForm):
     booking_deadline = SessionForm.booking_deadline
     cancellation_deadline = SessionForm.cancellation_deadline
-    meetings = FieldList(FormField(MeetingForm), min_entries=1, max_entries=30)
+    meetings = FieldList(FormField(MeetingForm), min_entries=1, max_entries=MAX_MEETINGS + 1)
     add_meeting = SubmitField(_l("Add another meeting"))
     confirmed_clashes = HiddenField()
     save = SubmitField(_l("Save the new dates"))
@@ -195,6 +199,10 @@ class DatesForm(MeetingsMixin, FlaskForm):
     def deadlines(self):
         return _utc(self.booking_deadline.data), _utc(self.cancellation_deadline.data)
 
+    def confirmed_count(self) -> int | None:
+        value = self.confirmed_clashes.data or ""
+        return int(value) if value.isdigit() and len(value) < 6 else None
+
 
 class AddMeetingForm(FlaskForm):
     meeting = FormField(MeetingForm)
@@ -206,7 +214,7 @@ class AddMeetingForm(FlaskForm):
 
 
 class ReasonForm(FlaskForm):
-    reason = TextAreaField(_l("Reason (sent to everyone booked)"), validators=[Length(max=1000)])
+    reason = TextAreaField(_l("Reason (sent to everyone booked)"), validators=[Length(max=1000)], filters=[clean_text])
 
 
 def _utc(value):

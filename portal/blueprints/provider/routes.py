@@ -165,15 +165,20 @@ def change_dates(session_id: int):
     form.prepare_meetings()
     clashes = None
     if request.method == "POST" and not form.grow_if_asked() and form.validate():
-        meetings = form.meetings_data()
-        clashes = service.clashes_for_new_dates(found, meetings)
-        # Warn first: the provider saves only once it has seen how many would clash.
-        if clashes == 0 or form.confirmed_clashes.data == str(clashes):
-            if attempt(lambda: service.change_session_dates(found, current_user, meetings, *form.deadlines()), form):
+        try:
+            changed = attempt(lambda: service.change_session_dates(
+                found, current_user, form.meetings_data(), *form.deadlines(),
+                confirmed_clashes=form.confirmed_count(),
+            ), form, passthrough=(service.ClashesToConfirm,))
+        except service.ClashesToConfirm as pending:
+            # Nothing is saved until the provider has seen how many would clash and saves again.
+            clashes = pending.count
+            form.confirmed_clashes.data = str(clashes)
+        else:
+            if changed:
                 flash(_("The new dates are saved and everyone booked has been told."), "success")
                 return redirect(url_for(".session", session_id=session_id))
-        else:
-            form.confirmed_clashes.data = str(clashes)
+            found = _session(session_id)
     return render_template("provider/dates_form.html", form=form, session=found, clashes=clashes), _status(form)
 
 
@@ -181,7 +186,7 @@ def change_dates(session_id: int):
 def postpone_session(session_id: int):
     found = _session(session_id)
     form = ReasonForm()
-    if form.validate_on_submit() and attempt(lambda: service.postpone_session(found, current_user, form.reason.data or "")):
+    if _valid_reason(form) and attempt(lambda: service.postpone_session(found, current_user, form.reason.data or "")):
         flash(_("The session is postponed; bookings are kept and everyone booked has been told."), "success")
     return redirect(url_for(".session", session_id=session_id))
 
@@ -190,6 +195,14 @@ def postpone_session(session_id: int):
 def cancel_session(session_id: int):
     found = _session(session_id)
     form = ReasonForm()
-    if form.validate_on_submit() and attempt(lambda: service.cancel_session(found, current_user, form.reason.data or "")):
+    if _valid_reason(form) and attempt(lambda: service.cancel_session(found, current_user, form.reason.data or "")):
         flash(_("The session is cancelled; everyone booked has been told."), "success")
     return redirect(url_for(".session", session_id=session_id))
+
+
+def _valid_reason(form: ReasonForm) -> bool:
+    if form.validate_on_submit():
+        return True
+    for message in form.reason.errors:
+        flash(message, "error")
+    return False
