@@ -361,3 +361,43 @@ class TestTypedNonsense:
         assert "class=\"flash flash-error\"" in response.get_data(as_text=True)
         db.session.expire_all()
         assert session.status == SessionStatus.OPEN
+
+
+class TestStartPageAndQueries:
+    def test_start_page_flags_sessions_under_their_minimum_as_the_deadline_nears(self, signed_in, make, provider_user):
+        from datetime import datetime, timezone
+
+        soon = datetime.now(timezone.utc) + timedelta(days=12)
+        course = make.course(provider_user.provider, title="Svetsning TIG")
+        at_risk = make.session(course, starts_at=soon, min_participants=5, booking_deadline=soon - timedelta(days=5))
+        make.booking(at_risk, make.employee())
+        enough = make.session(make.course(provider_user.provider, title="Full nog"), starts_at=soon, min_participants=1,
+                              booking_deadline=soon - timedelta(days=5))
+        make.booking(enough, make.employee())
+        make.session(make.course(provider_user.provider, title="Långt kvar"), starts_at=soon + timedelta(days=60),
+                     min_participants=5)
+        page = signed_in.get("/").get_data(as_text=True)
+        warning = page[page.index('id="at-risk-heading"'):page.index("</section>", page.index('id="at-risk-heading"'))]
+        assert "Svetsning TIG" in warning and "1 bokade av minst 5" in warning
+        assert "Full nog" not in warning and "Långt kvar" not in warning
+
+    @pytest.mark.parametrize("path", ["/provider/courses", "/provider/courses/{course}", "/provider/sessions/{session}"])
+    def test_provider_pages_run_the_same_queries_for_more_data(self, app, make, provider_user, path):
+        from tests.conftest import count_queries
+
+        course = make.course(provider_user.provider)
+        session = make.session(course)
+
+        def queries() -> int:
+            client = app.test_client()
+            sign_in(client, provider_user.email)
+            with count_queries() as statements:
+                assert client.get(path.format(course=course.id, session=session.id)).status_code == 200
+            return len(statements)
+
+        before = queries()
+        for _ in range(6):
+            make.session(course)
+            make.course(provider_user.provider)
+            make.booking(session, make.employee())
+        assert queries() == before
