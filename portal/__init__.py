@@ -52,7 +52,8 @@ def _normalise_database_url(app: Flask) -> None:
 
 
 def _init_sqlite(app: Flask) -> None:
-    """SQLite: enforce foreign keys, and wait for the write lock instead of failing at once."""
+    """SQLite: foreign keys on, WAL so readers never wait, a short wait for the write lock, and a
+    Unicode-aware lower(). (Bookings take the write lock up front: see services/locking.py.)"""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     from sqlalchemy import event
@@ -65,7 +66,7 @@ def _init_sqlite(app: Flask) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute("PRAGMA busy_timeout=5000")  # a waiting request answers within seconds
             cursor.close()
             # SQLite's own lower() folds ASCII only; searches must match "Ä" to "ä" as PostgreSQL does.
             dbapi_connection.create_function("lower", 1, _lower, deterministic=True)

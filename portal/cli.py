@@ -50,6 +50,13 @@ def register_cli(app: Flask) -> None:
         for email, what in DEMO_ACCOUNTS:
             click.echo(f"  {email:<24} {what}")
 
+    @portal_group.command("scheduler")
+    def scheduler_command():
+        """Run the scheduled jobs (sending mail, …) until stopped; exactly one such process runs."""
+        from portal.jobs.scheduler import run_scheduler
+
+        run_scheduler(app)
+
 
 def _empty_all_tables() -> None:
     """Delete every row, and restart the ids so a reset demo is the same as a fresh one."""

@@ -26,6 +26,9 @@ class Config:
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")  # empty: mail is written to the log
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "portal@kompetenslyft.example")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")  # empty: no login
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS") == "1"  # STARTTLS after connecting
 
 
 def sqlite_uri(instance_path: str) -> str:

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from portal.extensions import db
 from portal.models import (
@@ -212,7 +212,21 @@ def build_demo_programme(anchor: date) -> None:
     db.session.flush()  # postponing, audit events and notifications name rows by id
     _postpone(demo)
     _audit_and_notifications(demo)
+    _count_seats()
     db.session.flush()
+
+
+def _count_seats() -> None:
+    """Each session's seat counter, as the booking service would have kept it."""
+    booked = (
+        select(func.count(Booking.id))
+        .where(Booking.session_id == Session.id, Booking.status == BookingStatus.BOOKED)
+        .scalar_subquery()
+    )
+    # updated_at keeps its demo value: the counter is bookkeeping, not an edit.
+    db.session.execute(
+        update(Session).values(seats_taken=booked, updated_at=Session.updated_at).execution_options(synchronize_session=False)
+    )
 
 
 def _at(day: date, clock: time) -> datetime:

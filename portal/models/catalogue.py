@@ -74,6 +74,8 @@ class Session(db.Model):
     __tablename__ = "sessions"
     __table_args__ = (
         CheckConstraint("capacity > 0", name="capacity_positive"),
+        # The last word on overbooking: whatever the code does, the database refuses more.
+        CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats_within_capacity"),
         CheckConstraint("company_seat_cap IS NULL OR company_seat_cap > 0", name="seat_cap_positive"),
         CheckConstraint("min_participants >= 0", name="min_participants_not_negative"),
         Index("ix_sessions_status", "status"),
@@ -85,6 +87,8 @@ class Session(db.Model):
         enum_type(SessionStatus, "session_status"), default=SessionStatus.PLANNED
     )
     capacity: Mapped[int]
+    # Booked seats, kept by the booking service in the same transaction as the bookings.
+    seats_taken: Mapped[int] = mapped_column(default=0, server_default="0")
     # Until seat_cap_released_at a company holds at most company_seat_cap booked seats.
     company_seat_cap: Mapped[int | None]
     seat_cap_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -16,7 +16,9 @@ from portal.models import (
 from portal.models.types import utcnow
 from portal.services import DomainError, InvalidInput, audit, notifications
 from portal.services.calendar import session_calendar
+from portal.services.booking import promote_waitlist
 from portal.services.clashes import clashing_employees
+from portal.services.locking import lock_sessions
 from portal.urls import external_url
 
 LIVE = (BookingStatus.BOOKED, BookingStatus.WAITLISTED)
@@ -142,9 +144,11 @@ def create_session(course: Course, actor: User, data: SessionData, *, publish: b
 
 
 def update_session(session: Session, actor: User, data: SessionData) -> Session:
-    """Change capacity, seat cap, deadlines and note; the meetings are changed on their own."""
+    """Change capacity, seat cap, deadlines and note; the meetings are changed on their own.
+    Seats a larger capacity frees go to the waitlist at once."""
+    lock_sessions([session.id])
     _check_schedulable(session, actor)
-    errors = _session_errors(data, booked=booked_count(session), meetings=meetings_as_data(session.meetings))
+    errors = _session_errors(data, booked=session.seats_taken, meetings=meetings_as_data(session.meetings))
     if errors:
         raise InvalidInput(errors)
     before = {"capacity": session.capacity, "company_seat_cap": session.company_seat_cap}
@@ -152,6 +156,7 @@ def update_session(session: Session, actor: User, data: SessionData) -> Session:
     db.session.flush()
     audit.record(actor, "session.updated", "session", session.id, provider_id=session.course.provider_id,
                  before=before, after={"capacity": session.capacity, "company_seat_cap": session.company_seat_cap})
+    promote_waitlist(session, actor)
     return session
 
 
@@ -299,11 +304,13 @@ def postpone_session(session: Session, actor: User, reason: str = "") -> Session
 
 def cancel_session(session: Session, actor: User, reason: str = "") -> Session:
     """Cancel: every booking and waitlist place ends, everyone is told; the session stays visible."""
+    lock_sessions([session.id])
     _check_owner(session.course, actor)
     if session.status in (SessionStatus.CANCELLED, SessionStatus.COMPLETED):
         raise DomainError(_("A cancelled or completed session cannot be cancelled."))
     previous = session.status
     session.status = SessionStatus.CANCELLED
+    session.seats_taken = 0  # every booking ends below
     session.ical_sequence += 1
     with force_locale("sv"):
         title = _("Cancelled: %(course)s", course=session.course.title)
@@ -319,12 +326,6 @@ def cancel_session(session: Session, actor: User, reason: str = "") -> Session:
     audit.record(actor, "session.cancelled", "session", session.id, provider_id=session.course.provider_id,
                  reason=reason, **{"from": str(previous), "to": "cancelled"})
     return session
-
-
-def booked_count(session: Session) -> int:
-    return db.session.scalar(
-        select(func.count(Booking.id)).where(Booking.session_id == session.id, Booking.status == BookingStatus.BOOKED)
-    ) or 0
 
 
 # Rules

@@ -1,0 +1,312 @@
+"""Booking seats: one or many employees in one action, the waitlist, cancelling and promotion.
+
+Every decision on seats is taken under the session's write lock (services/locking.py), and the
+seat counter is moved by a conditional update that the database's CHECK backs up: a session is
+never overbooked, whatever runs at the same time.
+"""
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import force_locale, gettext as _
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import selectinload
+
+from portal.extensions import db
+from portal.i18n import moment
+from portal.models import (
+    Booking, BookingStatus, Course, Employee, Meeting, PlanItem, Role, Session, SessionStatus, User,
+)
+from portal.models.types import utcnow
+from portal.services import DomainError, audit, notifications
+from portal.urls import external_url
+
+BOOKED, WAITLISTED, REFUSED = "booked", "waitlisted", "refused"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one employee in a booking request."""
+
+    employee_id: int
+    name: str
+    result: str  # booked, waitlisted or refused
+    reason: str = ""
+    place: int | None = None  # on the waitlist
+
+
+def book_employees(session_id: int, employee_ids: list[int], actor: User, plan_item: PlanItem | None = None) -> list[Outcome]:
+    """Book the actor's employees into the session: each is booked, waitlisted or refused with a reason."""
+    if actor.role != Role.HR:
+        raise DomainError(_("Only a company's HR books its employees."))
+    if plan_item is not None and plan_item.plan.company_id != actor.company_id:
+        raise DomainError(_("That plan item belongs to another company."))
+    session = _locked(session_id)
+    now = utcnow()
+    wanted = list(dict.fromkeys(employee_ids))  # the order given, each once
+    employees = {
+        e.id: e for e in db.session.scalars(select(Employee).where(Employee.id.in_(wanted)))
+    } if wanted else {}
+    closed = _closed_reason(session, now)
+    already = _live_bookings_of(session.id, wanted)
+    clashes = clash_details(wanted, session)
+    ours = _booked_by_company(session.id).get(actor.company_id, 0)
+    free = session.capacity - session.seats_taken
+    in_line = _waitlist_length(session.id)
+    outcomes, created = [], []
+    for employee_id in wanted:
+        employee = employees.get(employee_id)
+        if employee is None or employee.company_id != actor.company_id:
+            outcomes.append(Outcome(employee_id, "", REFUSED, _("Not one of your company's employees.")))
+            continue
+        reason = closed or _employee_refusal(employee, already.get(employee_id), clashes.get(employee_id))
+        if reason:
+            outcomes.append(Outcome(employee.id, employee.name, REFUSED, reason))
+            continue
+        if free > 0 and not _over_cap(session, ours, now):
+            status, free, ours = BookingStatus.BOOKED, free - 1, ours + 1
+            outcomes.append(Outcome(employee.id, employee.name, BOOKED))
+        else:
+            status, in_line = BookingStatus.WAITLISTED, in_line + 1
+            outcomes.append(Outcome(employee.id, employee.name, WAITLISTED, place=in_line))
+        created.append(Booking(session_id=session.id, employee_id=employee.id, company_id=employee.company_id,
+                               plan_item_id=plan_item.id if plan_item else None, status=status,
+                               requested_at=now, booked_by_id=actor.id))
+    if created:
+        db.session.add_all(created)
+        _take_seats(session, sum(1 for b in created if b.status == BookingStatus.BOOKED))
+        db.session.flush()
+        for booking in created:
+            _audit(actor, "booking.created", booking, session, None, booking.status)
+    return outcomes
+
+
+def cancel_booking(booking: Booking, actor: User) -> list[Booking]:
+    """Cancel a booking or waitlist place. A freed seat goes at once to the first in line the rules
+    allow; returns the bookings promoted."""
+    session = _locked(booking.session_id)
+    db.session.refresh(booking)
+    now = utcnow()
+    if booking.status == BookingStatus.CANCELLED:
+        raise DomainError(_("The booking is already cancelled."))
+    if booking.status == BookingStatus.BOOKED and actor.role != Role.PM and now > session.cancellation_deadline:
+        raise DomainError(_("The cancellation deadline has passed (%(when)s). Only the programme office can cancel now.",
+                            when=moment(session.cancellation_deadline)))
+    previous = booking.status
+    booking.status, booking.cancelled_at, booking.cancelled_by_id = BookingStatus.CANCELLED, now, actor.id
+    db.session.flush()
+    _audit(actor, "booking.cancelled", booking, session, previous, BookingStatus.CANCELLED)
+    if previous != BookingStatus.BOOKED:
+        return []
+    _take_seats(session, -1)
+    return promote_waitlist(session, actor)
+
+
+def promote_waitlist(session: Session, actor: User | None = None) -> list[Booking]:
+    """Give free seats to the waitlist in request order, skipping those the rules do not allow now
+    (company seat cap, a clash, a deactivated employee); they keep their places. Needs the lock."""
+    now = utcnow()
+    free = session.capacity - session.seats_taken
+    if free <= 0 or session.status != SessionStatus.OPEN or now > session.booking_deadline:
+        return []
+    line = list(db.session.scalars(
+        select(Booking)
+        .where(Booking.session_id == session.id, Booking.status == BookingStatus.WAITLISTED)
+        .options(selectinload(Booking.employee))
+        .order_by(Booking.requested_at, Booking.id)
+    ))
+    if not line:
+        return []
+    booked = _booked_by_company(session.id)
+    clashing = clash_details([b.employee_id for b in line], session)
+    promoted = []
+    for booking in line:
+        if free == 0:
+            break
+        if booking.employee_id in clashing or not booking.employee.is_active:
+            continue
+        if _over_cap(session, booked.get(booking.company_id, 0), now):
+            continue
+        booking.status = BookingStatus.BOOKED
+        booked[booking.company_id] = booked.get(booking.company_id, 0) + 1
+        free -= 1
+        promoted.append(booking)
+    if promoted:
+        _take_seats(session, len(promoted))
+        db.session.flush()
+        for booking in promoted:
+            _audit(actor, "booking.promoted", booking, session, BookingStatus.WAITLISTED, BookingStatus.BOOKED)
+        _tell_promoted(session, promoted)
+    return promoted
+
+
+def release_seat_caps() -> int:
+    """Sessions whose per-company cap has been released give their free seats to the waitlist.
+    Run by the scheduler; returns how many were promoted."""
+    now = utcnow()
+    due = db.session.scalars(
+        select(Session.id)
+        .where(
+            Session.status == SessionStatus.OPEN, Session.company_seat_cap.is_not(None),
+            Session.seat_cap_released_at <= now, Session.booking_deadline >= now,
+            Session.seats_taken < Session.capacity,
+            select(Booking.id).where(Booking.session_id == Session.id, Booking.status == BookingStatus.WAITLISTED).exists(),
+        )
+        .order_by(Session.id)
+    ).all()
+    promoted = 0
+    for session_id in due:
+        promoted += len(promote_waitlist(_locked(session_id)))
+    return promoted
+
+
+@dataclass(frozen=True)
+class Clash:
+    course_title: str
+    starts_at: datetime
+
+
+def clash_details(employee_ids: list[int], session: Session) -> dict[int, Clash]:
+    """For each employee booked elsewhere at the time of one of the session's meetings: where."""
+    if not employee_ids or not session.meetings:
+        return {}
+    theirs = Meeting.__table__.alias("theirs")
+    overlaps = or_(*(and_(theirs.c.starts_at < m.ends_at, theirs.c.ends_at > m.starts_at) for m in session.meetings))
+    rows = db.session.execute(
+        select(Booking.employee_id, Course.title, theirs.c.starts_at)
+        .join(Session, Session.id == Booking.session_id)
+        .join(Course, Course.id == Session.course_id)
+        .join(theirs, theirs.c.session_id == Session.id)
+        .where(
+            Booking.employee_id.in_(employee_ids), Booking.status == BookingStatus.BOOKED,
+            Booking.session_id != session.id, Session.status != SessionStatus.CANCELLED, overlaps,
+        )
+        .order_by(Booking.employee_id, theirs.c.starts_at)
+    )
+    found: dict[int, Clash] = {}
+    for employee_id, title, starts_at in rows:
+        found.setdefault(employee_id, Clash(title, starts_at))
+    return found
+
+
+def waitlist_places(session_id: int) -> dict[int, int]:
+    """Booking id to place in line (1 is next), in request order."""
+    ids = db.session.scalars(
+        select(Booking.id)
+        .where(Booking.session_id == session_id, Booking.status == BookingStatus.WAITLISTED)
+        .order_by(Booking.requested_at, Booking.id)
+    ).all()
+    return {booking_id: place for place, booking_id in enumerate(ids, start=1)}
+
+
+def company_seat_cap_active(session: Session, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return session.company_seat_cap is not None and (
+        session.seat_cap_released_at is None or now < session.seat_cap_released_at
+    )
+
+
+# Rules and helpers
+
+def _locked(session_id: int) -> Session:
+    from portal.services.locking import lock_sessions
+
+    found = lock_sessions([session_id])
+    if not found:
+        raise DomainError(_("The session no longer exists."))
+    session = found[0]
+    db.session.refresh(session, ["meetings", "course"])
+    return session
+
+
+def _closed_reason(session: Session, now: datetime) -> str:
+    if session.status == SessionStatus.CANCELLED:
+        return _("The session is cancelled.")
+    if session.status == SessionStatus.COMPLETED:
+        return _("The session has already taken place.")
+    if session.status == SessionStatus.PLANNED:
+        return _("The session is not open for booking yet.")
+    if session.status == SessionStatus.POSTPONED:
+        return _("The session is postponed; booking opens again when it has new dates.")
+    if now > session.booking_deadline:
+        return _("The booking deadline has passed (%(when)s).", when=moment(session.booking_deadline))
+    return ""
+
+
+def _employee_refusal(employee: Employee, live: Booking | None, clash: Clash | None) -> str:
+    if not employee.is_active or employee.erased_at is not None:
+        return _("The employee is deactivated.")
+    if live is not None and live.status == BookingStatus.BOOKED:
+        return _("Already booked on this session.")
+    if live is not None:
+        return _("Already on the waitlist of this session.")
+    if clash is not None:
+        return _("Booked on %(course)s at the same time (%(when)s).", course=clash.course_title, when=moment(clash.starts_at))
+    return ""
+
+
+def _over_cap(session: Session, company_booked: int, now: datetime) -> bool:
+    return company_seat_cap_active(session, now) and company_booked >= session.company_seat_cap
+
+
+def _live_bookings_of(session_id: int, employee_ids: list[int]) -> dict[int, Booking]:
+    if not employee_ids:
+        return {}
+    rows = db.session.scalars(
+        select(Booking).where(
+            Booking.session_id == session_id, Booking.employee_id.in_(employee_ids),
+            Booking.status != BookingStatus.CANCELLED,
+        )
+    )
+    return {booking.employee_id: booking for booking in rows}
+
+
+def _booked_by_company(session_id: int) -> dict[int, int]:
+    return dict(db.session.execute(
+        select(Booking.company_id, func.count())
+        .where(Booking.session_id == session_id, Booking.status == BookingStatus.BOOKED)
+        .group_by(Booking.company_id)
+    ).all())
+
+
+def _waitlist_length(session_id: int) -> int:
+    return db.session.scalar(
+        select(func.count(Booking.id)).where(Booking.session_id == session_id, Booking.status == BookingStatus.WAITLISTED)
+    ) or 0
+
+
+def _take_seats(session: Session, seats: int) -> None:
+    """Move the seat counter; the condition (and the CHECK behind it) refuses any overbooking."""
+    if seats == 0:
+        return
+    result = db.session.execute(
+        update(Session)
+        .where(Session.id == session.id, Session.seats_taken + seats <= Session.capacity, Session.seats_taken + seats >= 0)
+        .values(seats_taken=Session.seats_taken + seats)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise DomainError(_("The session has no seat left."))
+    db.session.refresh(session, ["seats_taken"])
+
+
+def _audit(actor: User | None, action: str, booking: Booking, session: Session, before, after) -> None:
+    audit.record(actor, action, "booking", booking.id, company_id=booking.company_id,
+                 provider_id=session.course.provider_id, session_id=session.id, employee_id=booking.employee_id,
+                 **{"from": str(before) if before else None, "to": str(after)})
+
+
+def _tell_promoted(session: Session, promoted: list[Booking]) -> None:
+    """The promoted employees by email, and their HR in the portal and by email."""
+    link = external_url("catalogue.course", course_id=session.course_id)
+    with force_locale("sv"):
+        title = _("A seat is free: %(course)s", course=session.course.title)
+        first = moment(session.meetings[0].starts_at) if session.meetings else ""
+        body = _("A seat became free and the first in line has been booked on %(course)s, starting %(when)s.",
+                 course=session.course.title, when=first)
+        notifications.email_employees([b.employee for b in promoted], title, body)
+        names: dict[int, list[str]] = {}
+        for booking in promoted:
+            names.setdefault(booking.company_id, []).append(booking.employee.name)
+        for hr in notifications.hr_users_of(set(names)):
+            text = body + "\n\n" + _("Booked from the waitlist: %(names)s", names=", ".join(sorted(names[hr.company_id])))
+            notifications.notify(hr, "booking.promoted", title, text, link)

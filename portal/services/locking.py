@@ -1,0 +1,32 @@
+"""Write locks taken before deciding on seats, so two requests never decide on the same seats at once.
+
+PostgreSQL locks the session rows (SELECT … FOR UPDATE), waiting at most LOCK_WAIT. SQLite has no
+row locks, and SQLAlchemy silently drops FOR UPDATE there; its driver would also begin the
+transaction only at the first write, letting two readers race. So on SQLite the transaction that
+decides is begun with BEGIN IMMEDIATE, which takes the database's write lock up front (waiting at
+most the busy timeout). Either way a request that cannot get the lock in time fails with an
+OperationalError, which the app answers with a "busy, try again" page, never a 500.
+"""
+from sqlalchemy import select, text
+
+from portal.extensions import db
+from portal.models import Session
+
+LOCK_WAIT = "5s"
+
+
+def lock_sessions(session_ids: list[int]) -> list[Session]:
+    """Hold the write lock on these sessions until the transaction ends; returns them freshly read."""
+    ids = sorted(set(session_ids))  # one order everywhere, so two lockers never deadlock
+    if db.session.get_bind().dialect.name == "sqlite":
+        connection = db.session.connection()
+        # The driver opens a transaction only at a write, and a write holds the lock till the end;
+        # reads before this one were outside any transaction, so nothing read can be stale.
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        statement = select(Session).where(Session.id.in_(ids))
+    else:
+        db.session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
+        statement = select(Session).where(Session.id.in_(ids)).with_for_update()
+    found = db.session.scalars(statement.order_by(Session.id).execution_options(populate_existing=True)).all()
+    return list(found)
