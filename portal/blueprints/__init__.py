@@ -5,6 +5,7 @@ from flask_wtf.csrf import CSRFError
 
 def register_blueprints(app: Flask) -> None:
     from portal.blueprints.auth.routes import bp as auth_bp
+    from portal.blueprints.booking.routes import bp as booking_bp
     from portal.blueprints.catalogue.routes import bp as catalogue_bp
     from portal.blueprints.layout import init_layout
     from portal.blueprints.main.routes import bp as main_bp
@@ -16,6 +17,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(provider_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(booking_bp)
     init_layout(app)
     _register_error_pages(app)
 

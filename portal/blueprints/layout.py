@@ -9,13 +9,15 @@ from portal.services.overview import current_programme
 
 NAVIGATION = {
     "hr": [
-        ("main.index", _l("Overview")), ("catalogue.index", _l("Catalogue")),
+        ("main.index", _l("Overview")), ("catalogue.index", _l("Catalogue")), ("booking.bookings", _l("Bookings")),
         ("catalogue.calendar_page", _l("Calendar feed")),
     ],
     "provider": [
         ("main.index", _l("My sessions")), ("provider.courses", _l("My courses")), ("catalogue.index", _l("Catalogue")),
     ],
-    "pm": [("main.index", _l("Programme overview")), ("catalogue.index", _l("Catalogue"))],
+    "pm": [
+        ("main.index", _l("Programme overview")), ("catalogue.index", _l("Catalogue")), ("booking.bookings", _l("Bookings")),
+    ],
 }
 
 ROLE_LABELS = {"hr": _l("HR"), "provider": _l("Course provider"), "pm": _l("Programme office")}

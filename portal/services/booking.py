@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
@@ -68,15 +68,22 @@ def book_employees(session_id: int, employee_ids: list[int], actor: User, plan_i
         else:
             status, in_line = BookingStatus.WAITLISTED, in_line + 1
             outcomes.append(Outcome(employee.id, employee.name, WAITLISTED, place=in_line))
-        created.append(Booking(session_id=session.id, employee_id=employee.id, company_id=employee.company_id,
-                               plan_item_id=plan_item.id if plan_item else None, status=status,
-                               requested_at=now, booked_by_id=actor.id))
+        created.append({"session_id": session.id, "employee_id": employee.id, "company_id": employee.company_id,
+                        "plan_item_id": plan_item.id if plan_item else None, "status": status,
+                        "requested_at": now, "booked_by_id": actor.id})
     if created:
-        db.session.add_all(created)
-        _take_seats(session, sum(1 for b in created if b.status == BookingStatus.BOOKED))
-        db.session.flush()
-        for booking in created:
-            _audit(actor, "booking.created", booking, session, None, booking.status)
+        # One statement for any number of employees; the ids come back in one more.
+        db.session.execute(insert(Booking), created)
+        _take_seats(session, sum(1 for row in created if row["status"] == BookingStatus.BOOKED))
+        new = db.session.execute(
+            select(Booking.id, Booking.employee_id, Booking.company_id, Booking.status)
+            .where(Booking.session_id == session.id, Booking.requested_at == now,
+                   Booking.employee_id.in_([row["employee_id"] for row in created]))
+        ).all()
+        audit.record_many(actor, "booking.created", "booking", [
+            _event(booking_id, employee_id, company_id, session, None, status)
+            for booking_id, employee_id, company_id, status in new
+        ])
     return outcomes
 
 
@@ -133,8 +140,10 @@ def promote_waitlist(session: Session, actor: User | None = None) -> list[Bookin
     if promoted:
         _take_seats(session, len(promoted))
         db.session.flush()
-        for booking in promoted:
-            _audit(actor, "booking.promoted", booking, session, BookingStatus.WAITLISTED, BookingStatus.BOOKED)
+        audit.record_many(actor, "booking.promoted", "booking", [
+            _event(b.id, b.employee_id, b.company_id, session, BookingStatus.WAITLISTED, BookingStatus.BOOKED)
+            for b in promoted
+        ])
         _tell_promoted(session, promoted)
     return promoted
 
@@ -290,9 +299,17 @@ def _take_seats(session: Session, seats: int) -> None:
 
 
 def _audit(actor: User | None, action: str, booking: Booking, session: Session, before, after) -> None:
-    audit.record(actor, action, "booking", booking.id, company_id=booking.company_id,
-                 provider_id=session.course.provider_id, session_id=session.id, employee_id=booking.employee_id,
-                 **{"from": str(before) if before else None, "to": str(after)})
+    audit.record_many(actor, action, "booking", [
+        _event(booking.id, booking.employee_id, booking.company_id, session, before, after)
+    ])
+
+
+def _event(booking_id: int, employee_id: int, company_id: int, session: Session, before, after) -> dict:
+    return {
+        "object_id": booking_id, "company_id": company_id, "provider_id": session.course.provider_id,
+        "data": {"session_id": session.id, "employee_id": employee_id,
+                 "from": str(before) if before else None, "to": str(after)},
+    }
 
 
 def _tell_promoted(session: Session, promoted: list[Booking]) -> None:

@@ -38,7 +38,7 @@ def send_pending(worker: str, *, limit: int = 50, now: datetime | None = None) -
     contacted and each outcome right after, so that no message is sent by two senders at once and
     none is sent again once it went out. The run stops at the first failure: the server is most
     likely down, and the other messages would only wait out the same timeout; they keep their turn.
-    `now` is the time the run acts at (tests pass one).
+    `now` is the time the run acts at (tests pass one). Jobs call it; it never reads `request`.
     """
     now = now or utcnow()
     report = SendReport(reclaimed=_reclaim_abandoned(now))
@@ -85,7 +85,7 @@ def _claim_next(worker: str, now: datetime) -> OutboxEmail | None:
             .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
             .limit(1)
             # PostgreSQL: concurrent senders pick different rows. SQLite ignores it; the guarded update suffices.
-            .with_for_update(skip_locked=False) if False else select(OutboxEmail.id).where(OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at <= now).order_by(OutboxEmail.next_attempt_at, OutboxEmail.id).limit(1)
+            .with_for_update(skip_locked=True)
         )
         if candidate is None:
             db.session.commit()

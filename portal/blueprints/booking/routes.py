@@ -1,0 +1,73 @@
+"""HR books employees into sessions and follows and cancels bookings; the programme office too."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal.access import load_or_404
+from portal.blueprints.booking.forms import BookForm
+from portal.blueprints.helpers import attempt
+from portal.extensions import htmx
+from portal.models import Booking, Course, Meeting, Role, Session
+from portal.security import gate_blueprint, role_required
+from portal.services import booking as service
+from portal.services import booking_views
+
+bp = Blueprint("booking", __name__)
+gate_blueprint(bp, Role.HR, Role.PM)
+
+
+def _session(session_id: int) -> Session:
+    return load_or_404(Session, session_id, current_user, options=[
+        joinedload(Session.course).joinedload(Course.provider),
+        selectinload(Session.meetings).joinedload(Meeting.municipality),
+    ])
+
+
+@bp.route("/sessions/<int:session_id>/book", methods=["GET", "POST"])
+@role_required(Role.HR)
+def book(session_id: int):
+    found = _session(session_id)
+    form = BookForm()
+    outcomes = None
+    if form.validate_on_submit():
+        outcomes = attempt(lambda: service.book_employees(found.id, form.employee_ids.data, current_user))
+        found = _session(session_id)
+    text = request.values.get("q", "")[:100].replace("\x00", "")
+    selected = [] if outcomes else _selected_ids()
+    people = booking_views.candidates(found, current_user.company_id, text, selected)
+    context = dict(session=found, form=form, people=people, selected=set(selected), text=text, outcomes=outcomes,
+                   cap_active=service.company_seat_cap_active(found))
+    if htmx and request.method == "GET" and not htmx.history_restore_request:
+        return render_block("booking/book.html", "roster", **context)
+    status = 422 if request.method == "POST" and outcomes is None else 200
+    return render_template("booking/book.html", **context), status
+
+
+def _selected_ids() -> list[int]:
+    return [int(v) for v in request.values.getlist("employee_ids") if v.isdigit() and len(v) < 10]
+
+
+@bp.route("/bookings")
+def bookings():
+    session_id = request.args.get("session", type=int)
+    rows = booking_views.bookings_for(current_user, request.args.get("page", 1, type=int), session_id)
+    return render_template("booking/bookings.html", page=rows, session_id=session_id)
+
+
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
+def cancel(booking_id: int):
+    found = load_or_404(Booking, booking_id, current_user, manage=True, options=[joinedload(Booking.employee)])
+    name = found.employee.name
+    promoted = attempt(lambda: service.cancel_booking(found, current_user))
+    if promoted is not None:
+        flash(_("%(name)s's booking is cancelled.", name=name), "success")
+        for booking in promoted:
+            flash(_("%(name)s got the freed seat from the waitlist.", name=booking.employee.name), "success")
+    return redirect(_back())
+
+
+def _back() -> str:
+    target = request.form.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else url_for(".bookings")

@@ -1,0 +1,106 @@
+"""What the booking pages show: the roster to pick from, and the bookings to follow and cancel."""
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+
+from portal.extensions import db
+from portal.models import Booking, BookingStatus, Company, Course, Employee, Meeting, Role, Session, SessionStatus, User
+from portal.models.types import utcnow
+from portal.services.booking import Clash, clash_details
+from portal.services.pagination import Page, paginate_rows
+
+PICK_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Candidate:
+    employee_id: int
+    name: str
+    job_role: str
+    status: BookingStatus | None  # already booked or waitlisted on this session
+    clash: Clash | None
+
+
+def candidates(session: Session, company_id: int, text: str = "", selected: list[int] = ()) -> list[Candidate]:
+    """The company's active employees to pick from: those matching the text, and those already picked."""
+    live = (
+        select(Booking.employee_id, Booking.status)
+        .where(Booking.session_id == session.id, Booking.status != BookingStatus.CANCELLED)
+        .subquery()
+    )
+    matches = [
+        func.lower(Employee.first_name + " " + Employee.last_name + " " + Employee.job_role).contains(word, autoescape=True)
+        for word in text.lower().split()[:5]
+    ]
+    wanted = and_(*matches) if matches else None
+    if selected:
+        wanted = or_(Employee.id.in_(list(selected)), wanted) if wanted is not None else None
+    statement = (
+        select(Employee.id, Employee.first_name, Employee.last_name, Employee.job_role, live.c.status)
+        .outerjoin(live, live.c.employee_id == Employee.id)
+        .where(Employee.company_id == company_id, Employee.is_active, Employee.erased_at.is_(None))
+        .order_by(Employee.last_name, Employee.first_name, Employee.id)
+        .limit(PICK_LIMIT)
+    )
+    if wanted is not None:
+        statement = statement.where(wanted)
+    rows = db.session.execute(statement).all()
+    clashes = clash_details([row[0] for row in rows], session)
+    return [Candidate(i, f"{first} {last}", role, status, clashes.get(i)) for i, first, last, role, status in rows]
+
+
+@dataclass(frozen=True)
+class BookingRow:
+    booking_id: int
+    employee: str
+    company: str
+    session_id: int
+    course_id: int
+    course_title: str
+    first_meeting: datetime | None
+    status: BookingStatus
+    place: int | None
+    cancellation_deadline: datetime
+
+    @property
+    def cancellable_by_hr(self) -> bool:
+        return self.status == BookingStatus.WAITLISTED or utcnow() <= self.cancellation_deadline
+
+
+def bookings_for(user: User, page: int, session_id: int | None = None, per_page: int = 25) -> Page[BookingRow]:
+    """Live bookings of coming sessions: HR sees its company's, the programme office everyone's."""
+    first = (
+        select(Meeting.session_id, func.min(Meeting.starts_at).label("starts_at"), func.max(Meeting.ends_at).label("ends_at"))
+        .group_by(Meeting.session_id)
+        .subquery()
+    )
+    place = func.row_number().over(partition_by=Booking.session_id, order_by=(Booking.requested_at, Booking.id))
+    line = (
+        select(Booking.id.label("booking_id"), place.label("place"))
+        .where(Booking.status == BookingStatus.WAITLISTED)
+        .subquery()
+    )
+    statement = (
+        select(
+            Booking.id, Employee.first_name + " " + Employee.last_name, Company.name, Session.id, Course.id,
+            Course.title, first.c.starts_at, Booking.status, line.c.place, Session.cancellation_deadline,
+        )
+        .join(Employee, Employee.id == Booking.employee_id)
+        .join(Company, Company.id == Booking.company_id)
+        .join(Session, Session.id == Booking.session_id)
+        .join(Course, Course.id == Session.course_id)
+        .join(first, first.c.session_id == Session.id)
+        .outerjoin(line, line.c.booking_id == Booking.id)
+        .where(
+            Booking.status != BookingStatus.CANCELLED,
+            Session.status.in_([SessionStatus.OPEN, SessionStatus.PLANNED, SessionStatus.POSTPONED]),
+            first.c.ends_at >= utcnow(),
+        )
+        .order_by(first.c.starts_at, Session.id, Booking.status, line.c.place, Employee.last_name, Booking.id)
+    )
+    if user.role == Role.HR:
+        statement = statement.where(Booking.company_id == user.company_id)
+    if session_id is not None:
+        statement = statement.where(Booking.session_id == session_id)
+    return paginate_rows(statement, page, per_page, BookingRow)
