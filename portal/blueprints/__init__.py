@@ -1,6 +1,7 @@
 """Blueprints: thin HTTP adapters over the services, one folder per area."""
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 
 
 def register_blueprints(app: Flask) -> None:
@@ -31,6 +32,15 @@ def register_blueprints(app: Flask) -> None:
 def _register_error_pages(app: Flask) -> None:
     for code in (400, 403, 404, 405, 500):
         app.register_error_handler(code, _error_page(code))
+
+    @app.errorhandler(OperationalError)
+    def _busy(error):
+        # A lock not had in time (another booking holds the session), or the database away.
+        from portal.extensions import db
+
+        db.session.rollback()
+        app.logger.warning("database busy or unavailable: %s", error)
+        return render_template("errors/error.html", code=503), 503
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error):
