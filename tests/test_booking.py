@@ -209,3 +209,17 @@ class TestCancelling:
         booked = make.booking(session, make.employee(hr.company))
         make.booking(session, make.employee(hr.company), BookingStatus.WAITLISTED)
         assert service.cancel_booking(booked, hr) == []
+
+
+def test_the_seat_cap_job_promotes_when_a_cap_is_released(app, make, hr):
+    from portal.jobs.scheduler import build_scheduler
+    from portal.jobs.seats import release_caps
+
+    session = make.session(capacity=5, company_seat_cap=1, seat_cap_released_at=NOW - timedelta(minutes=1))
+    make.booking(session, make.employee(hr.company))
+    make.booking(session, make.employee(hr.company), BookingStatus.WAITLISTED)
+    release_caps(app)
+    db.session.expire_all()
+    assert statuses(session) == [BookingStatus.BOOKED, BookingStatus.BOOKED]
+    job = build_scheduler(app).get_job("release_caps")
+    assert job.func is release_caps and job.trigger.interval == timedelta(minutes=5)

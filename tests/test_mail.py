@@ -22,7 +22,7 @@ from portal.jobs.scheduler import build_scheduler
 from portal.models import Notification, OutboxEmail, OutboxStatus, Role
 from portal.models.types import utcnow
 from portal.services import notifications
-from portal.services.mail import SendReport, send_pending
+from portal.services.mail import MAX_ATTEMPTS, SendReport, send_pending
 
 CALENDAR = (
     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//portal//test//SV\r\nBEGIN:VEVENT\r\n"
@@ -167,20 +167,21 @@ def test_an_unreachable_server_keeps_mail_pending_until_a_later_run_succeeds(ctx
     assert outgoing.status == OutboxStatus.SENT and outgoing.attempts == 1
 
 
-def test_retries_back_off_doubling_and_the_eighth_failure_gives_up(ctx, smtp_port):
+def test_retries_back_off_doubling_up_to_six_hours_and_then_give_up(ctx, smtp_port):
     outgoing = queue()
     now = utcnow()
     waits = []
-    for _ in range(7):
+    for _ in range(MAX_ATTEMPTS - 1):
         assert send_pending("sender-1", now=now) == SendReport(retried=1)
         db.session.expire_all()
         waits.append(outgoing.next_attempt_at - now)
         now = outgoing.next_attempt_at
 
-    assert waits == [timedelta(minutes=minutes) for minutes in (1, 2, 4, 8, 16, 32, 64)]
+    assert waits == [timedelta(minutes=m) for m in (1, 2, 4, 8, 16, 32, 64, 128, 256, 360, 360, 360, 360)]
+    assert sum(waits, timedelta()) > timedelta(days=1)  # a mail server down for a day loses nothing
     assert send_pending("sender-1", now=now) == SendReport(failed=1)
     db.session.expire_all()
-    assert outgoing.status == OutboxStatus.FAILED and outgoing.attempts == 8
+    assert outgoing.status == OutboxStatus.FAILED and outgoing.attempts == MAX_ATTEMPTS
     assert send_pending("sender-1", now=now + timedelta(days=1)) == SendReport()
 
 

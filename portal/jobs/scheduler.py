@@ -7,12 +7,14 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from portal.jobs.outbox import send_outbox
+from portal.jobs.seats import release_caps
 
 log = logging.getLogger(__name__)
 
 # Every job: a function taking the app, and when it runs (APScheduler add_job arguments).
 JOBS = [
     (send_outbox, {"trigger": "interval", "seconds": 30}),
+    (release_caps, {"trigger": "interval", "minutes": 5}),
 ]
 # A run never overlaps the previous one, and runs missed while busy or asleep collapse into one.
 EVERY_JOB = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 60}

@@ -17,7 +17,7 @@ from portal.models.types import utcnow
 log = logging.getLogger("portal.mail")
 
 CLAIM_EXPIRES_AFTER = timedelta(minutes=15)  # a sender still "sending" after this has died
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 14  # 1, 2, 4 … minutes, then every 6 hours: about a day and a half of outage
 FIRST_RETRY_AFTER = timedelta(minutes=1)  # doubled after every failure
 LONGEST_RETRY_AFTER = timedelta(hours=6)
 SMTP_TIMEOUT = 10  # seconds

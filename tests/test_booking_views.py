@@ -1,0 +1,130 @@
+"""The booking pages: pick and book, see the outcome, follow and cancel; never another company's."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import Booking, BookingStatus, Role
+from tests.conftest import csrf_token, sign_in
+
+
+@pytest.fixture
+def hr(make):
+    return make.user(Role.HR)
+
+
+@pytest.fixture
+def signed_in(client, hr):
+    sign_in(client, hr.email)
+    return client
+
+
+def post(client, path, data, **kwargs):
+    return client.post(path, data={"csrf_token": csrf_token(client, "/"), **data}, **kwargs)
+
+
+def test_hr_books_three_into_two_seats_and_sees_each_outcome(signed_in, make, hr):
+    session = make.session(capacity=2)
+    people = [make.employee(hr.company, first_name=name) for name in ("Ada", "Bo", "Cia")]
+    response = post(signed_in, f"/sessions/{session.id}/book", {"employee_ids": [p.id for p in people]})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert page.count('class="outcome-booked"') == 2 and page.count('class="outcome-waitlisted"') == 1
+    assert "På väntelista, plats 1" in page
+    assert [b.status for b in db.session.scalars(select(Booking).order_by(Booking.id))] == [
+        BookingStatus.BOOKED, BookingStatus.BOOKED, BookingStatus.WAITLISTED]
+
+
+def test_choosing_nobody_is_explained_and_books_nothing(signed_in, make):
+    session = make.session()
+    response = post(signed_in, f"/sessions/{session.id}/book", {})
+    assert response.status_code == 422 and 'id="employee_ids-error"' in response.get_data(as_text=True)
+
+
+def test_another_companys_employee_id_is_refused_by_name_of_nothing(signed_in, make):
+    session = make.session()
+    stranger = make.employee(first_name="Främling")
+    page = post(signed_in, f"/sessions/{session.id}/book", {"employee_ids": [stranger.id]}).get_data(as_text=True)
+    assert "Inte en av ert företags anställda." in page and "Främling" not in page
+    assert db.session.scalars(select(Booking)).all() == []
+
+
+def test_the_roster_filters_as_you_type_and_keeps_the_ticked(signed_in, make, hr):
+    session = make.session()
+    welder = make.employee(hr.company, first_name="Sven", last_name="Svetsare", job_role="svetsare")
+    ticked = make.employee(hr.company, first_name="Tina", last_name="Truck", job_role="truckförare")
+    make.employee(first_name="Olle", job_role="svetsare")  # another company's
+    full = signed_in.get(f"/sessions/{session.id}/book?q=svets").get_data(as_text=True)
+    assert "Sven Svetsare" in full and "Tina Truck" not in full and "Olle" not in full and "<html" in full
+    fragment = signed_in.get(f"/sessions/{session.id}/book?q=SVETS&employee_ids={ticked.id}",
+                             headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and fragment.lstrip().startswith('<fieldset id="roster"')
+    assert "Sven Svetsare" in fragment and f'value="{ticked.id}" checked' in fragment
+    assert welder.id
+
+
+def test_the_roster_shows_who_is_booked_already_and_who_is_busy(signed_in, make, hr):
+    session = make.session()
+    booked = make.employee(hr.company, first_name="Bokad")
+    busy = make.employee(hr.company, first_name="Upptagen")
+    make.booking(session, booked)
+    make.booking(make.session(starts_at=session.meetings[0].starts_at), busy)
+    page = signed_in.get(f"/sessions/{session.id}/book").get_data(as_text=True)
+    assert f'id="employee-{booked.id}" disabled' in page
+    assert "upptagen:" in page
+
+
+def test_bookings_list_shows_own_company_only_with_waitlist_places(signed_in, make, hr):
+    session = make.session(capacity=1)
+    make.booking(session, make.employee(first_name="Annan"))
+    mine = make.booking(session, make.employee(hr.company, first_name="Egen"), BookingStatus.WAITLISTED)
+    page = signed_in.get("/bookings").get_data(as_text=True)
+    assert "Egen" in page and "Annan" not in page and "plats 1" in page
+    assert f'action="/bookings/{mine.id}/cancel"' in page
+
+
+def test_cancelling_promotes_the_next_in_line_and_says_so(signed_in, make, hr):
+    session = make.session(capacity=1)
+    first = make.booking(session, make.employee(hr.company, first_name="Först"))
+    make.booking(session, make.employee(hr.company, first_name="Näst"), BookingStatus.WAITLISTED)
+    response = post(signed_in, f"/bookings/{first.id}/cancel", {"next": "/bookings"}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "fick den lediga platsen" in page and '<span class="count">1</span>' in page
+
+
+def test_a_foreign_booking_answers_404_and_stays(signed_in, make):
+    theirs = make.booking(make.session(), make.employee())
+    assert post(signed_in, f"/bookings/{theirs.id}/cancel", {}).status_code == 404
+    db.session.expire_all()
+    assert theirs.status == BookingStatus.BOOKED
+
+
+def test_past_the_cancellation_deadline_hr_is_told_and_the_programme_office_may(client, signed_in, make, hr, app):
+    now = datetime.now(timezone.utc)
+    session = make.session(cancellation_deadline=now - timedelta(hours=1))
+    booking = make.booking(session, make.employee(hr.company))
+    page = post(signed_in, f"/bookings/{booking.id}/cancel", {}, follow_redirects=True).get_data(as_text=True)
+    assert "Nu kan bara projektledningen avboka" in page
+    pm_client = app.test_client()
+    sign_in(pm_client, make.user(Role.PM).email)
+    assert post(pm_client, f"/bookings/{booking.id}/cancel", {}).status_code == 302
+    db.session.expire_all()
+    assert booking.status == BookingStatus.CANCELLED
+
+
+@pytest.mark.parametrize("role", [Role.PROVIDER])
+def test_providers_do_not_book_or_cancel(client, make, role):
+    session = make.session()
+    booking = make.booking(session, make.employee())
+    sign_in(client, make.user(role).email)
+    assert client.get(f"/sessions/{session.id}/book").status_code == 403
+    assert post(client, f"/bookings/{booking.id}/cancel", {}).status_code == 403
+
+
+def test_the_programme_office_sees_bookings_but_books_nothing(client, make):
+    session = make.session()
+    make.booking(session, make.employee(first_name="Synlig"))
+    sign_in(client, make.user(Role.PM).email)
+    assert "Synlig" in client.get(f"/bookings?session={session.id}").get_data(as_text=True)
+    assert client.get(f"/sessions/{session.id}/book").status_code == 403
