@@ -9,7 +9,7 @@ from flask import abort
 from sqlalchemy import ColumnElement, exists, false, select, true
 
 from portal.extensions import db
-from portal.models import Booking, Company, Course, Employee, Notification, Role, Session, TrainingPlan, User
+from portal.models import Booking, Company, Course, Employee, Notification, PlanItem, Role, Session, TrainingPlan, User
 
 M = TypeVar("M")
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database; a larger one is simply not found
@@ -64,6 +64,9 @@ SCOPES: dict[type, Callable[[User, bool], ColumnElement[bool]]] = {
     Company: _company_scope(Company.id),
     Employee: _employee_scope,
     TrainingPlan: _company_scope(TrainingPlan.company_id),
+    PlanItem: _company_scope(
+        select(TrainingPlan.company_id).where(TrainingPlan.id == PlanItem.plan_id).scalar_subquery()
+    ),
     Booking: _booking_scope,
     Course: _catalogue_scope(Course.provider_id),
     Session: _catalogue_scope(

@@ -54,7 +54,7 @@ def test_hr_start_page_shows_its_company_figures(client, make):
     assert '<span class="stat-value">2</span><span class="stat-label">Utbildade individer' in page
     assert '<span class="stat-value">12</span><span class="stat-label">Utbildningstimmar' in page
     assert '<span class="stat-value">1,5</span><span class="stat-label">Timmar som väntar på attest' in page
-    assert "1 behov med 24 planerade timmar." in page
+    assert "0 av 24 planerade timmar klara, 0 bokade." in page
     assert upcoming.course.title in page
 
 

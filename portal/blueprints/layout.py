@@ -10,13 +10,15 @@ from portal.services.overview import current_programme
 NAVIGATION = {
     "hr": [
         ("main.index", _l("Overview")), ("catalogue.index", _l("Catalogue")), ("booking.bookings", _l("Bookings")),
-        ("catalogue.calendar_page", _l("Calendar feed")),
+        ("plans.own_plan", _l("Training plan")), ("catalogue.calendar_page", _l("Calendar feed")),
     ],
     "provider": [
         ("main.index", _l("My sessions")), ("provider.courses", _l("My courses")), ("catalogue.index", _l("Catalogue")),
+        ("plans.pooled_demand", _l("Pooled demand")),
     ],
     "pm": [
         ("main.index", _l("Programme overview")), ("catalogue.index", _l("Catalogue")), ("booking.bookings", _l("Bookings")),
+        ("plans.all_plans", _l("Plans")), ("plans.pooled_demand", _l("Pooled demand")),
     ],
 }
 

@@ -5,7 +5,7 @@ from portal.models.catalogue import Course, CourseFormat, CourseLevel, Meeting, 
 from portal.models.hours import HoursEntry, HoursSource, Verification
 from portal.models.notifications import Notification, OutboxEmail, OutboxStatus
 from portal.models.organisations import Company, Employee, EmploymentStatus, Gender, Provider, ProviderKind, SizeBand
-from portal.models.plans import PlanItem, Priority, TrainingPlan
+from portal.models.plans import NeedNotice, PlanItem, Priority, TrainingPlan
 from portal.models.reference import CompetenceArea, Municipality, Programme, Region
 from portal.models.restrictions import Restriction, RestrictionScope
 from portal.models.users import Role, User
@@ -13,7 +13,7 @@ from portal.models.users import Role, User
 __all__ = [
     "Attendance", "AttendanceStatus", "AuditEvent", "Booking", "BookingStatus", "CompetenceArea",
     "Company", "Course", "CourseFormat", "CourseLevel", "Employee", "EmploymentStatus", "Gender",
-    "HoursEntry", "HoursSource", "Meeting", "Municipality", "Notification", "OutboxEmail",
+    "HoursEntry", "HoursSource", "Meeting", "Municipality", "NeedNotice", "Notification", "OutboxEmail",
     "OutboxStatus", "PlanItem", "Priority", "Programme", "Provider", "ProviderKind", "Region",
     "Restriction", "RestrictionScope", "Role", "Session", "SessionStatus", "SizeBand",
     "TrainingPlan", "User", "Verification",

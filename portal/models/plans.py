@@ -84,3 +84,15 @@ class PlanItem(db.Model):
 
     def __repr__(self) -> str:
         return f"<PlanItem {self.id} of plan {self.plan_id}>"
+
+
+class NeedNotice(db.Model):
+    """That a plan item's company was told of a published session meeting the need: told once."""
+
+    __tablename__ = "need_notices"
+    __table_args__ = (UniqueConstraint("plan_item_id", "session_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_item_id: Mapped[int] = mapped_column(ForeignKey("plan_items.id", ondelete="CASCADE"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

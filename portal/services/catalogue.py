@@ -18,6 +18,7 @@ from portal.services import DomainError, InvalidInput, audit, notifications
 from portal.services.calendar import session_calendar
 from portal.services.booking import promote_waitlist
 from portal.services.clashes import clashing_employees
+from portal.services.demand import tell_companies_of_new_session
 from portal.services.locking import lock_sessions
 from portal.urls import external_url
 
@@ -140,6 +141,8 @@ def create_session(course: Course, actor: User, data: SessionData, *, publish: b
     db.session.add(session)
     db.session.flush()
     audit.record(actor, "session.created", "session", session.id, provider_id=course.provider_id, status=str(session.status))
+    if publish:
+        tell_companies_of_new_session(session)
     return session
 
 
@@ -166,6 +169,7 @@ def publish_session(session: Session, actor: User) -> Session:
         session.status = SessionStatus.OPEN
         audit.record(actor, "session.published", "session", session.id, provider_id=session.course.provider_id,
                      **{"from": "planned", "to": "open"})
+        tell_companies_of_new_session(session)
     return session
 
 

@@ -1,5 +1,5 @@
 """The counting rules the programme reports by, as reusable SQL pieces."""
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 
 from portal.models import HoursEntry, HoursSource, Verification
 
@@ -10,3 +10,10 @@ def counted_hours() -> ColumnElement[bool]:
         HoursEntry.source == HoursSource.ATTENDANCE,
         and_(HoursEntry.source == HoursSource.MANUAL, HoursEntry.verification == Verification.VERIFIED),
     )
+
+
+def minutes_between(starts, ends, dialect: str) -> ColumnElement[float]:
+    """The minutes from one timestamp column to another, in the database's own arithmetic."""
+    if dialect == "sqlite":
+        return (func.julianday(ends) - func.julianday(starts)) * 1440
+    return func.extract("epoch", ends - starts) / 60

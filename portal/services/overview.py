@@ -7,8 +7,8 @@ from sqlalchemy import and_, case, distinct, func, or_, select
 from portal.extensions import db
 from portal.models import (
     Booking, BookingStatus, Company, Course, Employee, EmploymentStatus, HoursEntry, HoursSource, Meeting,
-    Municipality, PlanItem, Programme, Provider, Region, Restriction, Session, SessionStatus,
-    TrainingPlan, Verification,
+    Municipality, Programme, Provider, Region, Restriction, Session, SessionStatus,
+    Verification,
 )
 from portal.models.types import utcnow
 from portal.services.figures import counted_hours
@@ -134,8 +134,6 @@ class CompanyOverview:
     individuals_trained: int
     counted_minutes: int
     pending_minutes: int
-    planned_minutes: int
-    plan_items: int
     upcoming: list[SessionRow]
 
 
@@ -156,11 +154,6 @@ def company_overview(company: Company) -> CompanyOverview:
         .join(Employee, Employee.id == HoursEntry.employee_id)
         .where(Employee.company_id == company.id)
     ).one()
-    plan = db.session.execute(
-        select(func.count(PlanItem.id), func.coalesce(func.sum(PlanItem.planned_minutes), 0))
-        .join(TrainingPlan, TrainingPlan.id == PlanItem.plan_id)
-        .where(TrainingPlan.company_id == company.id)
-    ).one()
     return CompanyOverview(
         company=company,
         active_employees=sum(by_status.values()),
@@ -168,8 +161,6 @@ def company_overview(company: Company) -> CompanyOverview:
         individuals_trained=hours[0],
         counted_minutes=hours[1],
         pending_minutes=hours[2],
-        plan_items=plan[0],
-        planned_minutes=plan[1],
         upcoming=upcoming_sessions_of_company(company.id),
     )
 

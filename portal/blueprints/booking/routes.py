@@ -7,6 +7,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.access import load_or_404
 from portal.blueprints.booking.forms import BookForm
+from portal.blueprints.catalogue.routes import plan_item_arg
 from portal.blueprints.helpers import attempt
 from portal.extensions import htmx
 from portal.models import Booking, Course, Meeting, Role, Session
@@ -29,20 +30,28 @@ def _session(session_id: int) -> Session:
 @role_required(Role.HR)
 def book(session_id: int):
     found = _session(session_id)
+    plan_item = plan_item_arg()
     form = BookForm()
     outcomes = None
     if form.validate_on_submit():
-        outcomes = attempt(lambda: service.book_employees(found.id, form.employee_ids.data, current_user))
+        outcomes = attempt(lambda: service.book_employees(found.id, form.employee_ids.data, current_user, plan_item))
         found = _session(session_id)
+        plan_item = plan_item_arg()
     text = request.values.get("q", "")[:100].replace("\x00", "")
-    selected = [] if outcomes else _selected_ids()
+    selected = [] if outcomes else _selected_ids() or _named_in(plan_item)
     people = booking_views.candidates(found, current_user.company_id, text, selected)
     context = dict(session=found, form=form, people=people, selected=set(selected), text=text, outcomes=outcomes,
-                   cap_active=service.company_seat_cap_active(found))
+                   cap_active=service.company_seat_cap_active(found), plan_item=plan_item)
     if htmx and request.method == "GET" and not htmx.history_restore_request:
         return render_block("booking/book.html", "roster", **context)
     status = 422 if request.method == "POST" and outcomes is None else 200
     return render_template("booking/book.html", **context), status
+
+
+def _named_in(plan_item) -> list[int]:
+    """Coming from a plan item, its named employees are ticked to begin with."""
+    first_look = request.method == "GET" and not htmx
+    return [employee.id for employee in plan_item.employees] if plan_item and first_look else []
 
 
 def _selected_ids() -> list[int]:

@@ -11,7 +11,7 @@ from portal.access import load_or_404
 from portal.blueprints.catalogue.forms import CatalogueFilterForm
 from portal.blueprints.helpers import attempt
 from portal.extensions import htmx
-from portal.models import Course, Meeting, Role, Session
+from portal.models import Course, Meeting, PlanItem, Role, Session
 from portal.security import role_required
 from portal.services import calendar, search
 
@@ -24,6 +24,14 @@ def language_name(code: str) -> str:
     return get_locale().languages.get(code, code)
 
 
+def plan_item_arg() -> PlanItem | None:
+    """The plan item HR came from ("find sessions"), carried along so a booking counts toward it."""
+    item_id = request.values.get("plan_item", type=int)
+    if item_id is None or current_user.role != Role.HR:
+        return None
+    return load_or_404(PlanItem, item_id, current_user, manage=True, options=[joinedload(PlanItem.competence_area)])
+
+
 @bp.route("/catalogue/")
 @login_required
 def index():
@@ -32,8 +40,9 @@ def index():
     form.validate()
     results = search.search_sessions(form.filters(), request.args.get("page", 1, type=int))
     if htmx and not htmx.history_restore_request:
-        return render_blocks("catalogue/search.html", ["results", "result_count"], form=form, results=results)
-    return render_template("catalogue/search.html", form=form, results=results)
+        return render_blocks("catalogue/search.html", ["results", "result_count"], form=form, results=results,
+                             plan_item=plan_item_arg())
+    return render_template("catalogue/search.html", form=form, results=results, plan_item=plan_item_arg())
 
 
 @bp.route("/catalogue/courses/<int:course_id>")
@@ -42,7 +51,7 @@ def course(course_id: int):
     found = load_or_404(Course, course_id, current_user, options=search.course_options())
     company_id = current_user.company_id if current_user.role == Role.HR else None
     sessions = search.course_sessions(found, company_id)
-    return render_template("catalogue/course.html", course=found, sessions=sessions)
+    return render_template("catalogue/course.html", course=found, sessions=sessions, plan_item=plan_item_arg())
 
 
 @bp.route("/catalogue/sessions/<int:session_id>.ics")

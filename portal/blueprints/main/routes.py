@@ -6,7 +6,7 @@ from portal.access import load_or_404
 from portal.blueprints.auth.routes import safe_next
 from portal.models import Company, Role
 from portal.security import role_required
-from portal.services import overview
+from portal.services import overview, plans
 
 bp = Blueprint("main", __name__)
 
@@ -15,7 +15,7 @@ bp = Blueprint("main", __name__)
 @login_required
 def index():
     if current_user.role == Role.HR:
-        return render_template("main/company.html", overview=overview.company_overview(current_user.company))
+        return _company_page(current_user.company)
     if current_user.role == Role.PROVIDER:
         sessions = overview.upcoming_sessions_of_provider(current_user.provider_id)
         return render_template("main/provider.html", provider=current_user.provider, sessions=sessions)
@@ -26,8 +26,13 @@ def index():
 @bp.route("/companies/<int:company_id>")
 @role_required(Role.HR, Role.PM)
 def company(company_id: int):
-    found = load_or_404(Company, company_id, current_user)
-    return render_template("main/company.html", overview=overview.company_overview(found))
+    return _company_page(load_or_404(Company, company_id, current_user))
+
+
+def _company_page(company: Company):
+    plan = plans.plan_of(company.id)
+    return render_template("main/company.html", overview=overview.company_overview(company),
+                           plan=plans.progress(plan) if plan else None)
 
 
 @bp.route("/language", methods=["POST"])
