@@ -9,10 +9,10 @@ from flask import abort
 from sqlalchemy import ColumnElement, exists, false, select, true
 
 from portal.extensions import db
+from portal.models.types import MAX_ID
 from portal.models import Booking, Company, Course, Employee, Notification, PlanItem, Role, Session, TrainingPlan, User
 
 M = TypeVar("M")
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database; a larger one is simply not found
 
 
 def _company_scope(column) -> Callable[[User, bool], ColumnElement[bool]]:

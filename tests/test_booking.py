@@ -65,10 +65,11 @@ class TestBooking:
         other_hr = make.user(Role.HR)
         assert results(service.book_employees(session.id, [make.employee(other_hr.company).id], other_hr)) == ["booked"]
         db.session.commit()
-        assert service.release_seat_caps() == 0  # not released yet
+        assert service.sessions_with_released_caps() == []  # not released yet
         db.session.get(Session, session.id).seat_cap_released_at = NOW - timedelta(minutes=1)
         db.session.commit()
-        assert service.release_seat_caps() == 1
+        assert service.sessions_with_released_caps() == [session.id]
+        assert service.release_seat_cap(session.id) == 1
         db.session.commit()
         assert statuses(session).count(BookingStatus.BOOKED) == 4
 

@@ -1,6 +1,7 @@
 """Many companies booking the last seat at once: exactly one gets it, the rest queue in order.
 Runs on this run's database, SQLite or PostgreSQL, with real connections from many threads."""
 import sqlite3
+from datetime import timedelta
 import threading
 
 import psycopg
@@ -101,3 +102,33 @@ class _held_lock:
     def __exit__(self, *exc):
         self.connection.rollback()
         self.connection.close()
+
+
+def test_one_employee_booked_at_once_into_two_overlapping_sessions_gets_one(app, make):
+    hr = make.user(Role.HR)
+    employee_id = make.employee(hr.company).id
+    first = make.session()
+    second = make.session(starts_at=first.meetings[0].starts_at + timedelta(hours=1))
+    clients = []
+    for session in (first, second):
+        client = app.test_client()
+        sign_in(client, hr.email)
+        clients.append((client, csrf_token(client, "/"), session.id))
+    start = threading.Barrier(2)
+
+    def book(client, token, session_id):
+        start.wait()
+        client.post(f"/sessions/{session_id}/book", data={"employee_ids": employee_id, "csrf_token": token})
+
+    for _ in range(5):  # a race lost once in a while is still a race: try it several times
+        threads = [threading.Thread(target=book, args=args) for args in clients]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        with app.app_context():
+            live = db.session.scalars(select(Booking).where(Booking.status == BookingStatus.BOOKED)).all()
+            assert len(live) == 1
+            db.session.execute(Booking.__table__.delete())
+            db.session.execute(Session.__table__.update().values(seats_taken=0))
+            db.session.commit()

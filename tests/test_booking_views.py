@@ -128,3 +128,48 @@ def test_the_programme_office_sees_bookings_but_books_nothing(client, make):
     sign_in(client, make.user(Role.PM).email)
     assert "Synlig" in client.get(f"/bookings?session={session.id}").get_data(as_text=True)
     assert client.get(f"/sessions/{session.id}/book").status_code == 403
+
+
+def test_hr_is_not_told_the_name_of_another_companys_promoted_employee(signed_in, make, hr):
+    session = make.session(capacity=1)
+    mine = make.booking(session, make.employee(hr.company))
+    make.booking(session, make.employee(first_name="Hemlig"), BookingStatus.WAITLISTED)
+    page = post(signed_in, f"/bookings/{mine.id}/cancel", {}, follow_redirects=True).get_data(as_text=True)
+    assert "Hemlig" not in page
+    assert db.session.scalars(select(Booking.status).where(Booking.id != mine.id)).one() == BookingStatus.BOOKED
+
+
+@pytest.mark.parametrize("ids", [["2147483648"], ["9" * 25], ["-1"], ["abc"]])
+def test_impossible_employee_ids_book_nothing_and_never_crash(signed_in, make, ids):
+    session = make.session()
+    response = post(signed_in, f"/sessions/{session.id}/book", {"employee_ids": ids})
+    assert response.status_code in (200, 422)
+    assert db.session.scalars(select(Booking)).all() == []
+
+
+def test_impossible_session_filter_and_return_address_are_harmless(signed_in, make, hr):
+    assert signed_in.get("/bookings?session=2147483648").status_code == 404
+    booking = make.booking(make.session(), make.employee(hr.company))
+    response = post(signed_in, f"/bookings/{booking.id}/cancel", {"next": "/\r\nX-Evil: 1"})
+    assert response.status_code == 302 and response.headers["Location"] == "/bookings"
+
+
+def test_a_seat_freed_while_postponed_goes_to_the_line_when_new_dates_come(make, app, hr):
+    from portal.services import booking as booking_service
+    from portal.services import catalogue
+
+    provider_user = make.user(Role.PROVIDER)
+    session = make.session(make.course(provider_user.provider), capacity=1)
+    first = make.booking(session, make.employee(hr.company))
+    waiting = make.booking(session, make.employee(hr.company), BookingStatus.WAITLISTED)
+    with app.test_request_context():
+        catalogue.postpone_session(session, provider_user)
+        db.session.commit()
+        assert booking_service.cancel_booking(db.session.get(Booking, first.id), hr) == []  # not open: nobody moves up
+        db.session.commit()
+        meeting = session.meetings[0]
+        new = [catalogue.MeetingData(meeting.starts_at + timedelta(days=30), meeting.ends_at + timedelta(days=30),
+                                     "Sal 1", meeting.municipality_id)]
+        catalogue.change_session_dates(session, provider_user, new, session.booking_deadline, session.cancellation_deadline)
+        db.session.commit()
+    assert db.session.get(Booking, waiting.id).status == BookingStatus.BOOKED

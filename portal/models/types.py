@@ -6,6 +6,9 @@ from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database; a larger one names nothing
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

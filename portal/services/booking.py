@@ -16,11 +16,13 @@ from portal.i18n import moment
 from portal.models import (
     Booking, BookingStatus, Course, Employee, Meeting, PlanItem, Role, Session, SessionStatus, User,
 )
-from portal.models.types import utcnow
+from portal.models.types import MAX_ID, utcnow
 from portal.services import DomainError, audit, notifications
+from portal.services.locking import lock_employees, lock_sessions
 from portal.urls import external_url
 
 BOOKED, WAITLISTED, REFUSED = "booked", "waitlisted", "refused"
+MAX_AT_ONCE = 500  # employees in one booking request
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,10 @@ def book_employees(session_id: int, employee_ids: list[int], actor: User, plan_i
     if plan_item is not None and plan_item.plan.company_id != actor.company_id:
         raise DomainError(_("That plan item belongs to another company."))
     session = _locked(session_id)
+    promote_waitlist(session, actor)  # a seat freed while no one could take it goes to the line first
     now = utcnow()
-    wanted = list(dict.fromkeys(employee_ids))  # the order given, each once
+    wanted = [i for i in dict.fromkeys(employee_ids) if 0 < i <= MAX_ID][:MAX_AT_ONCE]  # the order given, each once
+    lock_employees(wanted)
     employees = {
         e.id: e for e in db.session.scalars(select(Employee).where(Employee.id.in_(wanted)))
     } if wanted else {}
@@ -123,6 +127,7 @@ def promote_waitlist(session: Session, actor: User | None = None) -> list[Bookin
     ))
     if not line:
         return []
+    lock_employees([b.employee_id for b in line])
     booked = _booked_by_company(session.id)
     clashing = clash_details([b.employee_id for b in line], session)
     promoted = []
@@ -148,11 +153,10 @@ def promote_waitlist(session: Session, actor: User | None = None) -> list[Bookin
     return promoted
 
 
-def release_seat_caps() -> int:
-    """Sessions whose per-company cap has been released give their free seats to the waitlist.
-    Run by the scheduler; returns how many were promoted."""
+def sessions_with_released_caps() -> list[int]:
+    """Open sessions whose per-company cap is released while seats are free and people wait."""
     now = utcnow()
-    due = db.session.scalars(
+    return db.session.scalars(
         select(Session.id)
         .where(
             Session.status == SessionStatus.OPEN, Session.company_seat_cap.is_not(None),
@@ -162,10 +166,11 @@ def release_seat_caps() -> int:
         )
         .order_by(Session.id)
     ).all()
-    promoted = 0
-    for session_id in due:
-        promoted += len(promote_waitlist(_locked(session_id)))
-    return promoted
+
+
+def release_seat_cap(session_id: int) -> int:
+    """Give a session's free seats to its waitlist now that its cap is released; how many moved up."""
+    return len(promote_waitlist(_locked(session_id)))
 
 
 @dataclass(frozen=True)
@@ -217,8 +222,6 @@ def company_seat_cap_active(session: Session, now: datetime | None = None) -> bo
 # Rules and helpers
 
 def _locked(session_id: int) -> Session:
-    from portal.services.locking import lock_sessions
-
     found = lock_sessions([session_id])
     if not found:
         raise DomainError(_("The session no longer exists."))

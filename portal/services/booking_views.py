@@ -76,11 +76,14 @@ def bookings_for(user: User, page: int, session_id: int | None = None, per_page:
         .subquery()
     )
     place = func.row_number().over(partition_by=Booking.session_id, order_by=(Booking.requested_at, Booking.id))
-    line = (
-        select(Booking.id.label("booking_id"), place.label("place"))
-        .where(Booking.status == BookingStatus.WAITLISTED)
-        .subquery()
-    )
+    waiting = select(Booking.id.label("booking_id"), place.label("place")).where(Booking.status == BookingStatus.WAITLISTED)
+    if session_id is not None:
+        waiting = waiting.where(Booking.session_id == session_id)
+    elif user.role == Role.HR:  # only the sessions the company is in, not the whole programme's lines
+        waiting = waiting.where(Booking.session_id.in_(
+            select(Booking.session_id).where(Booking.company_id == user.company_id, Booking.status == BookingStatus.WAITLISTED)
+        ))
+    line = waiting.subquery()
     statement = (
         select(
             Booking.id, Employee.first_name + " " + Employee.last_name, Company.name, Session.id, Course.id,

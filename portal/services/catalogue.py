@@ -149,7 +149,6 @@ def create_session(course: Course, actor: User, data: SessionData, *, publish: b
 def update_session(session: Session, actor: User, data: SessionData) -> Session:
     """Change capacity, seat cap, deadlines and note; the meetings are changed on their own.
     Seats a larger capacity frees go to the waitlist at once."""
-    lock_sessions([session.id])
     _check_schedulable(session, actor)
     errors = _session_errors(data, booked=session.seats_taken, meetings=meetings_as_data(session.meetings))
     if errors:
@@ -252,7 +251,9 @@ def change_session_dates(
     if session.status == SessionStatus.POSTPONED:
         session.status = SessionStatus.OPEN
         session.postponed_by_id = None
-    return _schedule_changed(session, actor, "session.dates_changed")
+    _schedule_changed(session, actor, "session.dates_changed")
+    promote_waitlist(session, actor)  # seats freed while it was postponed
+    return session
 
 
 def _same_time(meeting: Meeting, new: MeetingData) -> bool:
@@ -402,6 +403,8 @@ def _session_errors(data: SessionData, *, booked: int, meetings: list[MeetingDat
 
 
 def _check_schedulable(session: Session, actor: User) -> None:
+    """The session may change: re-read under its lock, so a change made meanwhile is seen."""
+    lock_sessions([session.id])
     _check_owner(session.course, actor)
     if session.status not in SCHEDULABLE:
         raise DomainError(_("A cancelled or completed session cannot be changed."))

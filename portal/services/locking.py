@@ -10,7 +10,7 @@ OperationalError, which the app answers with a "busy, try again" page, never a 5
 from sqlalchemy import select, text
 
 from portal.extensions import db
-from portal.models import Session
+from portal.models import Employee, Session
 
 LOCK_WAIT = "5s"
 
@@ -30,3 +30,12 @@ def lock_sessions(session_ids: list[int]) -> list[Session]:
         statement = select(Session).where(Session.id.in_(ids)).with_for_update()
     found = db.session.scalars(statement.order_by(Session.id).execution_options(populate_existing=True)).all()
     return list(found)
+
+
+def lock_employees(employee_ids: list[int]) -> None:
+    """Hold the employees while deciding on them, so one employee is never booked into two
+    overlapping sessions by two requests at once. Take the session's lock first (SQLite's
+    write lock already covers everything)."""
+    ids = sorted(set(employee_ids))
+    if ids and db.session.get_bind().dialect.name != "sqlite":
+        db.session.execute(select(Employee.id).where(Employee.id.in_(ids)).order_by(Employee.id).with_for_update())

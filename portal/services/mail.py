@@ -40,24 +40,25 @@ def send_pending(worker: str, *, limit: int = 50, now: datetime | None = None) -
     likely down, and the other messages would only wait out the same timeout; they keep their turn.
     `now` is the time the run acts at (tests pass one). Jobs call it; it never reads `request`.
     """
-    now = now or utcnow()
-    report = SendReport(reclaimed=_reclaim_abandoned(now))
+    # A long run moves on through time: each claim and send is stamped when it happens.
+    clock = (lambda: now) if now else utcnow
+    report = SendReport(reclaimed=_reclaim_abandoned(clock()))
     db.session.commit()
     postman = _Postman()
     try:
         while report.sent + report.retried + report.failed < limit:
-            outgoing = _claim_next(worker, now)
+            outgoing = _claim_next(worker, clock())
             if outgoing is None:
                 break
             try:
                 postman.deliver(outgoing)
             except (smtplib.SMTPException, OSError, ValueError) as error:
                 # ValueError: a header the email package refuses; it fails for good after the retries.
-                _record_failure(outgoing, error, now, report)
+                _record_failure(outgoing, error, clock(), report)
                 db.session.commit()
                 break
             outgoing.status = OutboxStatus.SENT
-            outgoing.sent_at = now
+            outgoing.sent_at = clock()
             report.sent += 1
             db.session.commit()
     finally:

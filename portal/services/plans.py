@@ -53,9 +53,9 @@ def create_plan(actor: User, programme: Programme) -> TrainingPlan:
 
 def add_item(plan: TrainingPlan, actor: User, data: ItemData) -> PlanItem:
     _check_own(plan, actor)
-    item = PlanItem(plan=plan)
+    item = PlanItem()
     _apply(item, plan, data)
-    db.session.add(item)
+    plan.items.append(item)
     db.session.flush()
     audit.record(actor, "plan.item_added", "plan", plan.id, company_id=plan.company_id, item_id=item.id)
     return item

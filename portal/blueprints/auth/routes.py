@@ -14,7 +14,7 @@ bp = Blueprint("auth", __name__)
 
 def safe_next(target: str | None) -> str | None:
     """Only a path on this site: never send a signed-in user elsewhere."""
-    if not target:
+    if not target or any(ord(char) < 32 or char == "\\" for char in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -1,16 +1,18 @@
 """HR books employees into sessions and follows and cancels bookings; the programme office too."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.access import load_or_404
+from portal.blueprints.auth.routes import safe_next
 from portal.blueprints.booking.forms import BookForm
 from portal.blueprints.catalogue.routes import plan_item_arg
 from portal.blueprints.helpers import attempt
 from portal.extensions import htmx
 from portal.models import Booking, Course, Meeting, Role, Session
+from portal.models.types import MAX_ID
 from portal.security import gate_blueprint, role_required
 from portal.services import booking as service
 from portal.services import booking_views
@@ -55,12 +57,14 @@ def _named_in(plan_item) -> list[int]:
 
 
 def _selected_ids() -> list[int]:
-    return [int(v) for v in request.values.getlist("employee_ids") if v.isdigit() and len(v) < 10]
+    return [int(v) for v in request.values.getlist("employee_ids") if v.isdigit() and 0 < int(v) <= MAX_ID]
 
 
 @bp.route("/bookings")
 def bookings():
     session_id = request.args.get("session", type=int)
+    if session_id is not None and not 0 < session_id <= MAX_ID:
+        abort(404)
     rows = booking_views.bookings_for(current_user, request.args.get("page", 1, type=int), session_id)
     return render_template("booking/bookings.html", page=rows, session_id=session_id)
 
@@ -73,10 +77,11 @@ def cancel(booking_id: int):
     if promoted is not None:
         flash(_("%(name)s's booking is cancelled.", name=name), "success")
         for booking in promoted:
-            flash(_("%(name)s got the freed seat from the waitlist.", name=booking.employee.name), "success")
+            # Only one's own: another company's employee is not this HR's to know of.
+            if current_user.role == Role.PM or booking.company_id == current_user.company_id:
+                flash(_("%(name)s got the freed seat from the waitlist.", name=booking.employee.name), "success")
     return redirect(_back())
 
 
 def _back() -> str:
-    target = request.form.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else url_for(".bookings")
+    return safe_next(request.form.get("next")) or url_for(".bookings")
