@@ -13,6 +13,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.blueprints.notifications.routes import bp as notifications_bp
     from portal.blueprints.plans.routes import bp as plans_bp
     from portal.blueprints.provider.routes import bp as provider_bp
+    from portal.blueprints.roster.routes import bp as roster_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
@@ -20,6 +21,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(provider_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(booking_bp)
+    app.register_blueprint(roster_bp)
     app.register_blueprint(plans_bp)
     init_layout(app)
     _register_error_pages(app)

@@ -9,7 +9,8 @@ from portal.services.overview import current_programme
 
 NAVIGATION = {
     "hr": [
-        ("main.index", _l("Overview")), ("catalogue.index", _l("Catalogue")), ("booking.bookings", _l("Bookings")),
+        ("main.index", _l("Overview")), ("roster.index", _l("Employees")), ("catalogue.index", _l("Catalogue")),
+        ("booking.bookings", _l("Bookings")),
         ("plans.own_plan", _l("Training plan")), ("catalogue.calendar_page", _l("Calendar feed")),
     ],
     "provider": [

@@ -35,3 +35,13 @@ def existing_local_time(day_field_name: str):
             raise ValidationError(_l("That time does not exist on this day: the clocks move forward an hour."))
 
     return check
+
+
+def optional_int(value):
+    """A select's coerce for an optional id: empty is None, anything not a number matches no choice."""
+    if value in (None, "", "None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1

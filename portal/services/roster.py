@@ -71,7 +71,7 @@ def problems(data: EmployeeData) -> dict[str, str]:
         if name not in errors and len(value) > limit:
             errors[name] = _("%(field)s can be at most %(limit)s characters.", field=FIELD_LABELS[name], limit=limit)
     if data.email and "email" not in errors and not _valid_email(data.email):
-        errors["email"] = _("Give a valid email address, such as anna.andersson@example.se.")
+        errors["email"] = _("Give a valid email address, such as anna@example.se.")
     if not isinstance(data.employment_status, EmploymentStatus):
         errors["employment_status"] = _("Choose an employment status.")
     if not isinstance(data.gender, Gender):
@@ -155,15 +155,11 @@ def apply(employee: Employee, data: EmployeeData) -> None:
         setattr(employee, name, getattr(data, name))
 
 
-def email_in_use_message() -> str:
-    return _("Another active employee already has this email address.")
-
-
 def _checked(company_id: int, data: EmployeeData, except_id: int | None = None) -> EmployeeData:
     data = tidy(data)
     errors = problems(data)
     if data.email and "email" not in errors and email_in_use(company_id, data.email, except_id):
-        errors["email"] = email_in_use_message()
+        errors["email"] = _("Another active employee already has this email address.")
     if errors:
         raise InvalidInput(errors)
     return data

@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.blueprints.validators import clean_text, finite
+from portal.blueprints.validators import optional_int, clean_text, finite
 from portal.extensions import db
 from portal.models import CompetenceArea, Course, Employee, PlanItem, Priority, TrainingPlan
 from portal.services.plans import ItemData
@@ -17,18 +17,9 @@ from portal.services.plans import ItemData
 PRIORITY_LABELS = {Priority.HIGH: _l("High"), Priority.MEDIUM: _l("Medium"), Priority.LOW: _l("Low")}
 
 
-def _optional_int(value):
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
-
-
 class ItemForm(FlaskForm):
-    competence_area_id = SelectField(_l("Competence area"), coerce=_optional_int)
-    course_id = SelectField(_l("Course (optional)"), coerce=_optional_int, validate_choice=False)
+    competence_area_id = SelectField(_l("Competence area"), coerce=optional_int)
+    course_id = SelectField(_l("Course (optional)"), coerce=optional_int, validate_choice=False)
     employee_ids = SelectMultipleField(_l("Named employees"), coerce=int, validate_choice=False,
                                        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     head_count = IntegerField(_l("Or how many people"), validators=[Optional(), NumberRange(1, 10000)])

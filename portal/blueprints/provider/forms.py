@@ -15,19 +15,10 @@ from portal.blueprints.layout import FORMAT_LABELS, LEVEL_LABELS
 from portal.extensions import db
 from portal.i18n import from_local, swedish_order, to_local
 from portal.models import CompetenceArea, CourseFormat, CourseLevel, Meeting, Municipality, Region, Session
-from portal.blueprints.validators import clean_text, existing_local_time, finite, within_years
+from portal.blueprints.validators import optional_int, clean_text, existing_local_time, finite, within_years
 from portal.services.catalogue import MAX_MEETINGS, CourseData, MeetingData, SessionData
 
 LANGUAGES = [SelectChoice("sv", _l("Swedish")), SelectChoice("en", _l("English"))]
-
-
-def _optional_int(value):
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1  # not a choice: the select's own check reports it
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -86,7 +77,7 @@ class MeetingForm(Form):
     starts_at = TimeField(_l("Starts"), validators=[InputRequired(message=_l("Give a start time.")), existing_local_time("day")])
     ends_at = TimeField(_l("Ends"), validators=[InputRequired(message=_l("Give an end time.")), existing_local_time("day")])
     venue = StringField(_l("Venue"), validators=[Length(max=200)], filters=[clean_text])
-    municipality_id = SelectField(_l("Municipality"), coerce=_optional_int, validate_choice=True)
+    municipality_id = SelectField(_l("Municipality"), coerce=optional_int, validate_choice=True)
     online_url = URLField(_l("Online link"), validators=[Optional(), URL(message=_l("Give a full link starting with https://.")), Length(max=500)], filters=[clean_text])
 
     def meeting_data(self) -> MeetingData:

@@ -82,8 +82,10 @@ class ImportForm(FlaskForm):
                      render_kw={"accept": ".csv,.txt,text/csv,text/plain"})
 
     def content(self) -> bytes:
-        # One byte past the limit is enough for the import to say the file is too big.
-        return self.file.data.read(MAX_BYTES + 1)
+        # One byte past the limit is enough for the import to say the file is too big. A large
+        # upload waits in a temporary file; closing it at once frees that.
+        with self.file.data.stream as stream:
+            return stream.read(MAX_BYTES + 1)
 
 
 class ConfirmImportForm(FlaskForm):
