@@ -62,7 +62,7 @@ def open_needs(except_session_id: int | None = None) -> list[Need]:
         .where(Booking.plan_item_id.is_not(None), Booking.status.in_(LIVE))
         .group_by(Booking.plan_item_id)
     ).all())
-    offered = _open_offers(except_session_id)
+    offered = open_offers(except_session_id)
     needs = []
     for item_id, company_id, region_id, area_id, course_id, head_count, year, quarter in rows:
         people = (named.get(item_id) or head_count or 0) - covered.get(item_id, 0)
@@ -73,7 +73,7 @@ def open_needs(except_session_id: int | None = None) -> list[Need]:
     return needs
 
 
-def _open_offers(except_session_id: int | None) -> dict[str, set]:
+def open_offers(except_session_id: int | None) -> dict[str, set]:
     """Open, coming sessions with seats left, by (area, region) and (course, region); digital ones serve everywhere."""
     statement = (
         select(course_competence_areas.c.competence_area_id, Course.id, Municipality.region_id)
