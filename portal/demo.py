@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from portal.extensions import db
 from portal.models import (
-    Attendance, AttendanceStatus, AuditEvent, Booking, BookingStatus, Company, CompetenceArea, Course,
+    Attendance, AttendanceStatus, AuditEvent, Booking, BookingStatus, Company, CompetenceArea, Course, Delivery,
     CourseFormat, CourseLevel, Employee, EmploymentStatus, Gender, HoursEntry, HoursSource, Meeting,
     Municipality, Notification, PlanItem, Priority, Programme, Provider, ProviderKind, Region, Restriction,
     RestrictionScope, Role, Session, SessionStatus, SizeBand, TrainingPlan, User, Verification,
@@ -586,6 +586,7 @@ def _attendance_and_hours(demo: _Demo) -> None:
                     employee=booking.employee, entry_date=meeting.starts_at.astimezone(STOCKHOLM).date(),
                     minutes=meeting.minutes, source=HoursSource.ATTENDANCE, attendance=attendance,
                     course=session.course, verification=Verification.VERIFIED, verified_by_id=recorder.id,
+                    delivery=Delivery.IN_PERSON if meeting.municipality_id else Delivery.DIGITAL,
                     verified_at=recorded, created_by_id=recorder.id, created_at=recorded,
                 ))
 
@@ -608,6 +609,7 @@ def _manual_hours(demo: _Demo) -> None:
             entry = HoursEntry(
                 employee=rng.choice(active), entry_date=day, minutes=rng.choice([60, 90, 120, 180, 240, 360, 480]),
                 source=HoursSource.MANUAL, description=text, created_by_id=hr.id, created_at=_at(day, time(15, 30)),
+                delivery=Delivery.DIGITAL,
                 verification=Verification.PENDING,
             )
             if reason or (days_back > 21 and rng.random() < 0.85):

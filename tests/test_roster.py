@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import (
+    Delivery,
     AuditEvent, Booking, BookingStatus, Employee, EmploymentStatus, Gender, HoursEntry, HoursSource, Role,
 )
 from portal.services import DomainError, InvalidInput
@@ -186,7 +187,7 @@ class TestDeactivating:
         employee = make.employee(hr.company)
         session = make.session()
         make.booking(session, employee)
-        db.session.add(HoursEntry(employee=employee, entry_date=date.today() - timedelta(days=3), minutes=90,
+        db.session.add(HoursEntry(delivery=Delivery.IN_PERSON, employee=employee, entry_date=date.today() - timedelta(days=3), minutes=90,
                                   source=HoursSource.MANUAL, description="Självstudier"))
         db.session.commit()
         deactivate_employee(employee, hr)

@@ -3,6 +3,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from portal.extensions import db
 from portal.models import (
+    Delivery,
     Attendance, AttendanceStatus, BookingStatus, EmploymentStatus, HoursEntry, HoursSource,
     PlanItem, Programme, Restriction, RestrictionScope, Role, SessionStatus, TrainingPlan, Verification,
 )
@@ -20,7 +21,7 @@ def _programme():
 def _attended(make, session, employee):
     booking = make.booking(session, employee)
     attendance = Attendance(booking=booking, meeting=session.meetings[0], status=AttendanceStatus.ATTENDED)
-    db.session.add(HoursEntry(
+    db.session.add(HoursEntry(delivery=Delivery.IN_PERSON,
         employee=employee, entry_date=date(2026, 2, 2), minutes=session.meetings[0].minutes,
         source=HoursSource.ATTENDANCE, attendance=attendance, verification=Verification.VERIFIED,
     ))
@@ -36,7 +37,7 @@ def test_hr_start_page_shows_its_company_figures(client, make):
               (EmploymentStatus.EMPLOYED, EmploymentStatus.EMPLOYED, EmploymentStatus.FURLOUGHED)]
     _attended(make, past, people[0])
     _attended(make, past, people[1])
-    db.session.add(HoursEntry(employee=people[2], entry_date=date(2026, 3, 1), minutes=90,
+    db.session.add(HoursEntry(delivery=Delivery.IN_PERSON, employee=people[2], entry_date=date(2026, 3, 1), minutes=90,
                               source=HoursSource.MANUAL, verification=Verification.PENDING))
     upcoming = make.session()
     make.booking(upcoming, people[2])

@@ -25,6 +25,13 @@ class Verification(StrEnum):
     REJECTED = "rejected"
 
 
+class Delivery(StrEnum):
+    """How the training reached the person, as the funder counts it."""
+
+    IN_PERSON = "in_person"
+    DIGITAL = "digital"
+
+
 class HoursEntry(db.Model):
     __tablename__ = "hours_entries"
     __table_args__ = (
@@ -47,6 +54,8 @@ class HoursEntry(db.Model):
     # Unique: an attended meeting yields its hours once, never twice.
     attendance_id: Mapped[int | None] = mapped_column(ForeignKey("attendances.id", ondelete="CASCADE"), unique=True)
     course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"), index=True)
+    # An attended meeting with a venue was in person, one without was digital; HR says for its own.
+    delivery: Mapped[Delivery] = mapped_column(enum_type(Delivery, "delivery"))
     description: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     verification: Mapped[Verification] = mapped_column(
