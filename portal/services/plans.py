@@ -1,7 +1,7 @@
 """Company training plans: the plan for the programme period, its items, and their progress."""
 from dataclasses import dataclass, field
 
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -41,9 +41,10 @@ def create_plan(actor: User, programme: Programme) -> TrainingPlan:
     """The company's plan for the programme period; one per company and period."""
     if plan_of(actor.company_id) is not None:
         raise DomainError(_("Your company already has a training plan for the programme period."))
+    with force_locale("sv"):  # a plan's title is data, kept in the programme's language
+        title = _("Training plan %(start)s–%(end)s", start=programme.period_start.year, end=programme.period_end.year)
     plan = TrainingPlan(
-        company_id=actor.company_id, period_start=programme.period_start, period_end=programme.period_end,
-        title=_("Training plan %(start)s–%(end)s", start=programme.period_start.year, end=programme.period_end.year),
+        company_id=actor.company_id, period_start=programme.period_start, period_end=programme.period_end, title=title,
     )
     db.session.add(plan)
     db.session.flush()
