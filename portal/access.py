@@ -10,7 +10,9 @@ from sqlalchemy import ColumnElement, exists, false, select, true
 
 from portal.extensions import db
 from portal.models.types import MAX_ID
-from portal.models import Booking, Company, Course, Employee, Notification, PlanItem, Role, Session, TrainingPlan, User
+from portal.models import (
+    Booking, Company, Course, Employee, HoursEntry, Meeting, Notification, PlanItem, Role, Session, TrainingPlan, User,
+)
 
 M = TypeVar("M")
 
@@ -71,6 +73,14 @@ SCOPES: dict[type, Callable[[User, bool], ColumnElement[bool]]] = {
     Course: _catalogue_scope(Course.provider_id),
     Session: _catalogue_scope(
         select(Course.provider_id).where(Course.id == Session.course_id).scalar_subquery()
+    ),
+    Meeting: _catalogue_scope(
+        select(Course.provider_id).join(Session, Session.course_id == Course.id)
+        .where(Session.id == Meeting.session_id).scalar_subquery()
+    ),
+    # Hours are the company's (HR) and the programme's (pm); a provider sees attendance, not hours.
+    HoursEntry: _company_scope(
+        select(Employee.company_id).where(Employee.id == HoursEntry.employee_id).scalar_subquery()
     ),
 }
 

@@ -126,7 +126,7 @@ class TestBooking:
         assert len(fifty) == len(five)
         db.session.commit()
         assert db.session.get(Session, large).seats_taken == 50
-        assert len(fifty) <= 15
+        assert len(fifty) <= 20  # a handful of statements, whatever the number of employees
 
 
 class TestCancelling:

@@ -5,14 +5,17 @@ from sqlalchemy.exc import OperationalError
 
 
 def register_blueprints(app: Flask) -> None:
+    from portal.blueprints.attendance.routes import bp as attendance_bp
     from portal.blueprints.auth.routes import bp as auth_bp
     from portal.blueprints.booking.routes import bp as booking_bp
     from portal.blueprints.catalogue.routes import bp as catalogue_bp
+    from portal.blueprints.hours.routes import bp as hours_bp
     from portal.blueprints.layout import init_layout
     from portal.blueprints.main.routes import bp as main_bp
     from portal.blueprints.notifications.routes import bp as notifications_bp
     from portal.blueprints.plans.routes import bp as plans_bp
     from portal.blueprints.provider.routes import bp as provider_bp
+    from portal.blueprints.reports.routes import bp as reports_bp
     from portal.blueprints.roster.routes import bp as roster_bp
 
     app.register_blueprint(auth_bp)
@@ -23,6 +26,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(booking_bp)
     app.register_blueprint(roster_bp)
     app.register_blueprint(plans_bp)
+    app.register_blueprint(attendance_bp)
+    app.register_blueprint(hours_bp)
+    app.register_blueprint(reports_bp)
     init_layout(app)
     _register_error_pages(app)
 

@@ -12,6 +12,8 @@ NAVIGATION = {
         ("main.index", _l("Overview")), ("roster.index", _l("Employees")), ("catalogue.index", _l("Catalogue")),
         ("booking.bookings", _l("Bookings")),
         ("plans.own_plan", _l("Training plan")), ("catalogue.calendar_page", _l("Calendar feed")),
+        ("hours.index", _l("Hours")),
+        ("reports.index", _l("Reports")),
     ],
     "provider": [
         ("main.index", _l("My sessions")), ("provider.courses", _l("My courses")), ("catalogue.index", _l("Catalogue")),
@@ -20,6 +22,8 @@ NAVIGATION = {
     "pm": [
         ("main.index", _l("Programme overview")), ("catalogue.index", _l("Catalogue")), ("booking.bookings", _l("Bookings")),
         ("plans.all_plans", _l("Plans")), ("plans.pooled_demand", _l("Pooled demand")),
+        ("hours.review", _l("Verify hours")),
+        ("reports.index", _l("Reports")),
     ],
 }
 

@@ -18,12 +18,8 @@ LOCK_WAIT = "5s"
 def lock_sessions(session_ids: list[int]) -> list[Session]:
     """Hold the write lock on these sessions until the transaction ends; returns them freshly read."""
     ids = sorted(set(session_ids))  # one order everywhere, so two lockers never deadlock
-    if db.session.get_bind().dialect.name == "sqlite":
-        connection = db.session.connection()
-        # The driver opens a transaction only at a write, and a write holds the lock till the end;
-        # reads before this one were outside any transaction, so nothing read can be stale.
-        if not connection.connection.dbapi_connection.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if _on_sqlite():
+        _begin_immediate()
         statement = select(Session).where(Session.id.in_(ids))
     else:
         db.session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
@@ -37,5 +33,27 @@ def lock_employees(employee_ids: list[int]) -> None:
     overlapping sessions by two requests at once. Take the session's lock first (SQLite's
     write lock already covers everything)."""
     ids = sorted(set(employee_ids))
-    if ids and db.session.get_bind().dialect.name != "sqlite":
+    if ids and not _on_sqlite():
         db.session.execute(select(Employee.id).where(Employee.id.in_(ids)).order_by(Employee.id).with_for_update())
+
+
+def lock_employees_alone(employee_ids: list[int]) -> None:
+    """Hold the employees when no session is locked first (hours HR logs), so two requests never
+    both find room for more hours on the same day."""
+    if _on_sqlite():
+        _begin_immediate()
+    else:
+        db.session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
+        lock_employees(employee_ids)
+
+
+def _on_sqlite() -> bool:
+    return db.session.get_bind().dialect.name == "sqlite"
+
+
+def _begin_immediate() -> None:
+    connection = db.session.connection()
+    # The driver opens a transaction only at a write, and a write holds the lock till the end;
+    # reads before this one were outside any transaction, so nothing read can be stale.
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,408 @@
+"""The funder's figures: individuals reached and hours delivered, with their breakdowns, aggregated in SQL.
+
+Every figure is over counted hours (figures.counted_hours) dated within the period. An individual counts
+once in a row however many entries they have there; one person can appear in several rows of a
+breakdown (two months, two courses), so rows need not add up to the headline figures.
+"""
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
+from sqlalchemy import Select, and_, case, distinct, func, literal_column, select
+
+from portal.extensions import db
+from portal.i18n import swedish_order
+from portal.models import (
+    Attendance, AttendanceStatus, Booking, Company, CompetenceArea, Course, Delivery, Employee, EmploymentStatus,
+    Gender, HoursEntry, HoursSource, Municipality, PlanItem, Provider, Region, TrainingPlan, Verification,
+)
+from portal.models.catalogue import course_competence_areas
+from portal.services.figures import counted_hours
+from portal.services.overview import current_programme
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    period_from: date | None = None
+    period_to: date | None = None
+    region_id: int | None = None
+    company_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of a breakdown. `key` identifies it (an id, a category or a month); None is "no course"."""
+
+    key: object
+    label: str
+    individuals: int
+    minutes: int
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    name: str  # a stable identifier: company, provider, course, area, delivery, gender, status, age, month
+    title: str  # "By company"
+    column: str  # "Company": the heading of the rows' labels, and the sheet's name in an export
+    rows: list[Row]
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        # Labels are read in the language of the moment the report is made, not of whenever they are shown.
+        for name in ("title", "column", "note"):
+            object.__setattr__(self, name, str(getattr(self, name)))
+
+    @property
+    def max_minutes(self) -> int:
+        return max((row.minutes for row in self.rows), default=0)
+
+    @property
+    def max_individuals(self) -> int:
+        return max((row.individuals for row in self.rows), default=0)
+
+
+@dataclass(frozen=True)
+class Report:
+    filters: ReportFilters
+    individuals: int
+    minutes: int
+    sessions: int
+    pending_minutes: int  # manual entries not yet verified: reported apart, never counted
+    pending_entries: int
+    breakdowns: list[Breakdown]
+    target_individuals: int | None = None  # the programme's, for the whole programme
+    target_hours: int | None = None
+    planned_minutes: int | None = None  # the company's plan, when the report is one company's
+    by_name: dict[str, Breakdown] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_name", {b.name: b for b in self.breakdowns})
+
+    @property
+    def minutes_per_individual(self) -> float:
+        return self.minutes / self.individuals if self.individuals else 0.0
+
+    def breakdown(self, name: str) -> Breakdown:
+        return self.by_name[name]
+
+    def progress(self, programme_targets: bool = True) -> list["Progress"]:
+        """Bars toward the targets that are set: the programme's (for the whole programme), the plan's hours."""
+        bars = []
+        if programme_targets and self.target_individuals:
+            bars.append(Progress("individuals", _l("Individuals reached"), self.individuals, self.target_individuals))
+        if programme_targets and self.target_hours:
+            bars.append(Progress("hours", _l("Training hours"), self.minutes / 60, self.target_hours))
+        if self.planned_minutes:
+            bars.append(Progress("plan", _l("Training hours against the plan"), self.minutes / 60,
+                                 self.planned_minutes / 60))
+        return bars
+
+
+@dataclass(frozen=True)
+class Progress:
+    name: str
+    label: str
+    value: float
+    target: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", str(self.label))
+
+    @property
+    def share(self) -> float:
+        return self.value / self.target if self.target else 0.0
+
+
+GENDER_LABELS = {
+    Gender.WOMAN: lazy_pgettext("gender", "Woman"), Gender.MAN: lazy_pgettext("gender", "Man"),
+    Gender.OTHER: lazy_pgettext("gender", "Other"), Gender.NOT_STATED: lazy_pgettext("gender", "Not stated"),
+}
+STATUS_LABELS = {
+    EmploymentStatus.EMPLOYED: lazy_pgettext("status", "Employed"),
+    EmploymentStatus.FURLOUGHED: lazy_pgettext("status", "Furloughed"),
+    EmploymentStatus.NOTICE: lazy_pgettext("status", "Given notice"),
+}
+DELIVERY_LABELS = {Delivery.IN_PERSON: _l("In person"), Delivery.DIGITAL: _l("Digital")}
+# Age in the year of the entry: (key, label, the age the next band starts at)
+AGE_BANDS = [
+    ("under_30", _l("Under 30"), 30), ("30_39", "30–39", 40), ("40_49", "40–49", 50),
+    ("50_59", "50–59", 60), ("60_over", _l("60 and over"), None),
+]
+AGE_NOT_STATED = "not_stated"
+NO_COURSE = _l("No course")
+NO_AREA = _l("None")
+
+
+def region_choices() -> list[tuple[int, str]]:
+    return [tuple(row) for row in db.session.execute(select(Region.id, Region.name))]
+
+
+def company_choices() -> list[tuple[int, str]]:
+    return [tuple(row) for row in db.session.execute(select(Company.id, Company.name))]
+
+
+def pending_hours():
+    return and_(HoursEntry.source == HoursSource.MANUAL, HoursEntry.verification == Verification.PENDING)
+
+
+def _entries(filters: ReportFilters, which, *extra, with_sessions: bool = False):
+    """Hours entries of `which` kind in the filters, with their employee's company, as a subquery."""
+    columns = [
+        HoursEntry.employee_id, HoursEntry.minutes, HoursEntry.entry_date, HoursEntry.course_id,
+        HoursEntry.delivery, Employee.company_id, *extra,
+    ]
+    statement = select(*columns).join(Employee, Employee.id == HoursEntry.employee_id).where(which)
+    if with_sessions:
+        # An entry from an attended meeting belongs to the meeting's session.
+        statement = statement.add_columns(
+            case((Attendance.status == AttendanceStatus.ATTENDED, Booking.session_id)).label("session_id")
+        ).outerjoin(Attendance, Attendance.id == HoursEntry.attendance_id).outerjoin(
+            Booking, Booking.id == Attendance.booking_id
+        )
+    if filters.period_from is not None:
+        statement = statement.where(HoursEntry.entry_date >= filters.period_from)
+    if filters.period_to is not None:
+        statement = statement.where(HoursEntry.entry_date <= filters.period_to)
+    if filters.company_id is not None:
+        statement = statement.where(Employee.company_id == filters.company_id)
+    if filters.region_id is not None:
+        statement = statement.where(Employee.company_id.in_(
+            select(Company.id).join(Municipality, Municipality.id == Company.municipality_id)
+            .where(Municipality.region_id == filters.region_id)
+        ))
+    return statement.subquery("entries")
+
+
+def _figures(entries) -> tuple:
+    return func.count(distinct(entries.c.employee_id)), func.sum(entries.c.minutes)
+
+
+def _rows(statement: Select) -> list[tuple]:
+    """(key..., individuals, minutes) rows of a grouped statement, sums as plain ints."""
+    return [(*row[:-2], int(row[-2]), int(row[-1] or 0)) for row in db.session.execute(statement)]
+
+
+def programme_report(filters: ReportFilters) -> Report:
+    """Headline figures, every breakdown, and progress to the targets: about a dozen queries, whatever the data."""
+    flagged = _entries(
+        filters, counted_hours() | pending_hours(),
+        case((counted_hours(), 1), else_=0).label("counted"), with_sessions=True,
+    )
+    counted = flagged.c.counted == 1
+    individuals, minutes, sessions, pending_minutes, pending_entries = db.session.execute(select(
+        func.count(distinct(case((counted, flagged.c.employee_id)))),
+        func.coalesce(func.sum(case((counted, flagged.c.minutes))), 0),
+        func.count(distinct(case((counted, flagged.c.session_id)))),
+        func.coalesce(func.sum(case((~counted, flagged.c.minutes))), 0),
+        func.count(case((~counted, 1))),
+    )).one()
+
+    entries = _entries(filters, counted_hours())
+    programme = current_programme()
+    return Report(
+        filters=filters, individuals=individuals, minutes=int(minutes), sessions=sessions,
+        pending_minutes=int(pending_minutes), pending_entries=pending_entries,
+        breakdowns=[
+            _by_company(entries), _by_provider(entries), _by_course(entries), _by_area(entries),
+            _by_delivery(entries), _by_gender(entries), _by_status(entries), _by_age(entries), _by_month(entries),
+        ],
+        target_individuals=programme.target_individuals if programme else None,
+        target_hours=programme.target_hours if programme else None,
+        planned_minutes=_planned_minutes(filters.company_id) if filters.company_id is not None else None,
+    )
+
+
+def _by_company(entries) -> Breakdown:
+    rows = _rows(
+        select(Company.id, Company.name, *_figures(entries))
+        .join(Company, Company.id == entries.c.company_id)
+        .group_by(Company.id, Company.name)
+    )
+    return Breakdown("company", _l("By company"), _l("Company"), _sorted_rows(rows))
+
+
+def _by_provider(entries) -> Breakdown:
+    rows = _rows(
+        select(Provider.id, Provider.name, *_figures(entries))
+        .select_from(entries)
+        .outerjoin(Course, Course.id == entries.c.course_id)
+        .outerjoin(Provider, Provider.id == Course.provider_id)
+        .group_by(Provider.id, Provider.name)
+    )
+    return Breakdown("provider", _l("By provider"), _l("Provider"), _sorted_rows(rows, none_label=NO_COURSE))
+
+
+def _by_course(entries) -> Breakdown:
+    rows = _rows(
+        select(Course.id, Course.title, Provider.name, *_figures(entries))
+        .select_from(entries)
+        .outerjoin(Course, Course.id == entries.c.course_id)
+        .outerjoin(Provider, Provider.id == Course.provider_id)
+        .group_by(Course.id, Course.title, Provider.name)
+    )
+    # Two providers may give courses the same title: the provider tells them apart.
+    named = [(key, f"{title} ({provider})" if key is not None else None, n, m) for key, title, provider, n, m in rows]
+    return Breakdown("course", _l("By course"), _l("Course"), _sorted_rows(named, none_label=NO_COURSE))
+
+
+def _by_area(entries) -> Breakdown:
+    rows = _rows(
+        select(CompetenceArea.id, CompetenceArea.name_sv, CompetenceArea.name_en, *_figures(entries))
+        .select_from(entries)
+        .outerjoin(course_competence_areas, course_competence_areas.c.course_id == entries.c.course_id)
+        .outerjoin(CompetenceArea, CompetenceArea.id == course_competence_areas.c.competence_area_id)
+        .group_by(CompetenceArea.id, CompetenceArea.name_sv, CompetenceArea.name_en)
+    )
+    english = str(get_locale()) == "en"
+    named = [(key, (en if english else sv) if key is not None else None, n, m) for key, sv, en, n, m in rows]
+    return Breakdown(
+        "area", _l("By competence area"), _l("Competence area"), _sorted_rows(named, none_label=NO_AREA),
+        note=_l("Hours of a course with several competence areas count in each of its areas."),
+    )
+
+
+def _by_delivery(entries) -> Breakdown:
+    found = _categories(select(entries.c.delivery, *_figures(entries)).group_by(entries.c.delivery))
+    return Breakdown("delivery", _l("By format"), _l("Format"), _fixed_rows(found, DELIVERY_LABELS))
+
+
+def _by_gender(entries) -> Breakdown:
+    found = _categories(
+        select(Employee.gender, *_figures(entries)).join(Employee, Employee.id == entries.c.employee_id)
+        .group_by(Employee.gender)
+    )
+    return Breakdown("gender", _l("By gender"), _l("Gender"), _fixed_rows(found, GENDER_LABELS))
+
+
+def _by_status(entries) -> Breakdown:
+    found = _categories(
+        select(Employee.employment_status, *_figures(entries)).join(Employee, Employee.id == entries.c.employee_id)
+        .group_by(Employee.employment_status)
+    )
+    return Breakdown(
+        "status", _l("By employment status"), _l("Employment status"), _fixed_rows(found, STATUS_LABELS),
+        note=_l("Employment status as the roster has it now."),
+    )
+
+
+def _by_age(entries) -> Breakdown:
+    age = func.extract("year", entries.c.entry_date) - Employee.birth_year
+    # Literal SQL strings: the same expression in every row, and no parameter for PostgreSQL to type.
+    band = case(
+        (Employee.birth_year.is_(None), literal_column(f"'{AGE_NOT_STATED}'")),
+        *[(age < next_band, literal_column(f"'{key}'")) for key, _, next_band in AGE_BANDS if next_band],
+        else_=literal_column(f"'{AGE_BANDS[-1][0]}'"),
+    )
+    banded = (
+        select(entries.c.employee_id, entries.c.minutes, band.label("band"))
+        .join(Employee, Employee.id == entries.c.employee_id)
+        .subquery("banded")
+    )
+    found = _categories(select(banded.c.band, *_figures(banded)).group_by(banded.c.band))
+    labels = {key: label for key, label, _ in AGE_BANDS} | {AGE_NOT_STATED: lazy_pgettext("gender", "Not stated")}
+    return Breakdown("age", _l("By age band"), _l("Age band"), _fixed_rows(found, labels),
+                     note=_l("Age in the year of the training."))
+
+
+def _by_month(entries) -> Breakdown:
+    dated = select(
+        entries.c.employee_id, entries.c.minutes,
+        func.extract("year", entries.c.entry_date).label("year"),
+        func.extract("month", entries.c.entry_date).label("month"),
+    ).subquery("dated")
+    found = {
+        (int(year), int(month)): (n, m)
+        for year, month, n, m in _rows(
+            select(dated.c.year, dated.c.month, *_figures(dated)).group_by(dated.c.year, dated.c.month)
+        )
+    }
+    rows = [
+        Row(f"{year:04d}-{month:02d}", f"{year:04d}-{month:02d}", *found.get((year, month), (0, 0)))
+        for year, month in _months(min(found, default=None), max(found, default=None))
+    ]
+    return Breakdown("month", _l("By month"), _l("Month"), rows)
+
+
+def _months(first: tuple[int, int] | None, last: tuple[int, int] | None) -> Iterator[tuple[int, int]]:
+    """Every month from the first to the last, so months without hours show as empty."""
+    if first is None or last is None:
+        return
+    year, month = first
+    while (year, month) <= last:
+        yield year, month
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _categories(statement: Select) -> dict[str, tuple[int, int]]:
+    return {str(key): (n, m) for key, n, m in _rows(statement)}
+
+
+def _fixed_rows(found: dict[str, tuple[int, int]], labels: dict) -> list[Row]:
+    """Every category in its set order, with zeros where no one is, so tables keep their shape."""
+    return [Row(str(key), str(label), *found.get(str(key), (0, 0))) for key, label in labels.items()]
+
+
+def _sorted_rows(rows: list[tuple], none_label=None) -> list[Row]:
+    """Rows by name in Swedish order; the row without a value (no course) last."""
+    named = sorted((r for r in rows if r[0] is not None), key=lambda r: (swedish_order(r[1]), r[0]))
+    result = [Row(key, label, n, m) for key, label, n, m in named]
+    result += [Row(None, str(none_label), n, m) for key, _, n, m in rows if key is None]
+    return result
+
+
+def _planned_minutes(company_id: int) -> int | None:
+    """Hours the company's latest plan plans, or None without a plan."""
+    latest = (
+        select(TrainingPlan.id).where(TrainingPlan.company_id == company_id)
+        .order_by(TrainingPlan.period_start.desc()).limit(1).scalar_subquery()
+    )
+    plan_id, planned = db.session.execute(
+        select(TrainingPlan.id, func.coalesce(func.sum(PlanItem.planned_minutes), 0))
+        .outerjoin(PlanItem, PlanItem.plan_id == TrainingPlan.id)
+        .where(TrainingPlan.id == latest)
+        .group_by(TrainingPlan.id)
+    ).first() or (None, None)
+    return int(planned) if plan_id is not None else None
+
+
+@dataclass(frozen=True)
+class Participant:
+    employee_id: int
+    name: str
+    company: str
+    minutes: int
+    sessions: int
+    gender: Gender
+    employment_status: EmploymentStatus
+    birth_year: int | None
+    erased: bool
+
+
+def participants(filters: ReportFilters, batch: int = 500) -> Iterator[Participant]:
+    """One row per employee with counted hours in the filters, by company and name, fetched in batches."""
+    entries = _entries(filters, counted_hours(), with_sessions=True)
+    statement = (
+        select(
+            Employee.id, Employee.first_name, Employee.last_name, Company.name,
+            func.sum(entries.c.minutes), func.count(distinct(entries.c.session_id)),
+            Employee.gender, Employee.employment_status, Employee.birth_year, Employee.erased_at,
+        )
+        .join(Employee, Employee.id == entries.c.employee_id)
+        .join(Company, Company.id == Employee.company_id)
+        .group_by(
+            Employee.id, Employee.first_name, Employee.last_name, Company.name,
+            Employee.gender, Employee.employment_status, Employee.birth_year, Employee.erased_at,
+        )
+        .order_by(Company.name, Employee.last_name, Employee.first_name, Employee.id)
+        .execution_options(yield_per=batch)
+    )
+    for employee_id, first, last, company, minutes, sessions, gender, status, birth_year, erased_at in (
+        db.session.execute(statement)
+    ):
+        yield Participant(
+            employee_id, f"{first} {last}", company, int(minutes), sessions, gender, status, birth_year,
+            erased_at is not None,
+        )
