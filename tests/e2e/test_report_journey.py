@@ -50,3 +50,32 @@ def test_the_programme_office_reads_the_figures_and_downloads_them(page, app, de
     rows = list(book.worksheets[0].iter_rows(values_only=True))
     assert rows == expected_sheet
     assert len(book.worksheets) == 1 + len(report.breakdowns)
+
+
+def test_attendance_marked_by_a_provider_shows_in_the_programme_report_and_its_workbook(page, app, demo_programme):
+    from tests.e2e.test_attendance_journey import a_meeting_under_way, mark_attendance
+    from tests.e2e.test_journeys import sign_out
+
+    with app.test_request_context():
+        before = reports.programme_report(reports.ReportFilters())
+    session_id, meeting_id, names, _ids = a_meeting_under_way(app)
+
+    sign_in(page, "provider@demo.example")
+    page.wait_for_url("**/")
+    mark_attendance(page, session_id, meeting_id, names)
+    sign_out(page)
+
+    with app.test_request_context():
+        after = reports.programme_report(reports.ReportFilters())
+        expected = {"individuals": number(after.individuals), "hours": hours(after.minutes)}
+    assert after.minutes == before.minutes + 2 * 6 * 60  # two people, one six-hour meeting
+    assert after.individuals >= before.individuals
+
+    sign_in(page, "pm@demo.example")
+    page.wait_for_url("**/")
+    open_reports(page)
+    expect(page.locator("#figure-hours .stat-value")).to_have_text(expected["hours"])
+    expect(page.locator("#figure-individuals .stat-value")).to_have_text(expected["individuals"])
+    sheet = dict(download_xlsx(page).worksheets[0].iter_rows(values_only=True))
+    with app.test_request_context():
+        assert any(str(value) == expected["hours"] or value == after.minutes / 60 for value in sheet.values())
