@@ -8,10 +8,12 @@ PORT ?= 5000
 
 .PHONY: run test install translations messages clean
 
+# The scheduler (mail, seat caps, rescheduling, reminders) runs beside the development server and stops with it.
 run: $(VENV)/.installed translations
 	$(FLASK) db upgrade
 	$(FLASK) portal demo --if-empty
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(FLASK) portal scheduler & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
+		$(FLASK) run --host $(HOST) --port $(PORT)
 
 # Extra pytest options pass through PYTEST_ADDOPTS, e.g. PYTEST_ADDOPTS="-k booking -x" make test
 test: $(VENV)/.installed translations

@@ -19,6 +19,11 @@ def create_app(config: dict | None = None) -> Flask:
     _normalise_database_url(app)
     logging.basicConfig(level=logging.INFO)
 
+    from portal.headers import init_headers, refuse_unsafe_production
+
+    refuse_unsafe_production(app)
+    init_headers(app)
+
     from portal import models  # noqa: F401  (registers the tables)
 
     db.init_app(app)

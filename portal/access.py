@@ -11,7 +11,8 @@ from sqlalchemy import ColumnElement, exists, false, select, true
 from portal.extensions import db
 from portal.models.types import MAX_ID
 from portal.models import (
-    Booking, Company, Course, Employee, HoursEntry, Meeting, Notification, PlanItem, Role, Session, TrainingPlan, User,
+    Booking, Company, Course, Employee, HoursEntry, Meeting, Notification, PlanItem, Restriction, Role, Session, TrainingPlan,
+    User,
 )
 
 M = TypeVar("M")
@@ -82,6 +83,9 @@ SCOPES: dict[type, Callable[[User, bool], ColumnElement[bool]]] = {
     HoursEntry: _company_scope(
         select(Employee.company_id).where(Employee.id == HoursEntry.employee_id).scalar_subquery()
     ),
+    # Restrictions and accounts are the programme office's to record and change.
+    Restriction: lambda user, manage: true() if user.role == Role.PM else false(),
+    User: lambda user, manage: true() if user.role == Role.PM else false(),
 }
 
 

@@ -52,10 +52,27 @@ def register_cli(app: Flask) -> None:
 
     @portal_group.command("scheduler")
     def scheduler_command():
-        """Run the scheduled jobs (sending mail, …) until stopped; exactly one such process runs."""
+        """Run the scheduled jobs (mail, seat caps, rescheduling, reminders) until stopped; run exactly one."""
         from portal.jobs.scheduler import run_scheduler
 
         run_scheduler(app)
+
+    @portal_group.command("run-job")
+    @click.argument("name")
+    def run_job_command(name: str):
+        """Run one scheduled job once now: send_outbox, release_caps, reschedule_postponed, send_meeting_reminders."""
+        from portal.jobs.scheduler import JOBS_BY_NAME
+        from portal.models import JobRun, RunOutcome
+
+        job = JOBS_BY_NAME.get(name)
+        if job is None:
+            raise click.BadParameter(f"choose one of: {', '.join(JOBS_BY_NAME)}", param_hint="NAME")
+        job.function(app)
+        run = db.session.scalars(select(JobRun).where(JobRun.job == name).order_by(JobRun.id.desc()).limit(1)).one()
+        counts = ", ".join(f"{key} {value}" for key, value in run.counts.items())
+        click.echo(f"{name}: {run.outcome} {counts} {run.message}".rstrip())
+        if run.outcome != RunOutcome.OK:
+            raise click.exceptions.Exit(1)
 
 
 def _empty_all_tables() -> None:

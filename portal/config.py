@@ -3,8 +3,13 @@ import os
 from pathlib import Path
 
 
+DEVELOPMENT_SECRET_KEY = "dev-only-secret-change-me"
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-secret-change-me")
+    # PORTAL_ENV=production: a real secret key is required, debugging refused, cookies secure, HSTS sent.
+    PRODUCTION = os.environ.get("PORTAL_ENV") == "production"
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite in instance/
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     PROGRAMME_TIMEZONE = "Europe/Stockholm"
@@ -17,12 +22,15 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = os.environ.get("PORTAL_SECURE_COOKIES") == "1"
+    SESSION_COOKIE_SECURE = PRODUCTION or os.environ.get("PORTAL_SECURE_COOKIES") == "1"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     WTF_CSRF_HEADERS = ["X-CSRFToken"]
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the signed session
     # Where people reach the portal; links in mail sent by scheduled jobs start with it.
     PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000")
+    # The scheduler: when the daily rescheduling runs (local time), and how many days ahead meetings are reminded.
+    PORTAL_RESCHEDULE_AT = os.environ.get("PORTAL_RESCHEDULE_AT", "05:30")
+    PORTAL_REMINDER_DAYS = int(os.environ.get("PORTAL_REMINDER_DAYS", "2"))
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")  # empty: mail is written to the log
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "portal@kompetenslyft.example")

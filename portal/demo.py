@@ -633,6 +633,7 @@ def _postpone(demo: _Demo) -> None:
         if booked > restriction.max_group_size:
             session.status = SessionStatus.POSTPONED
             session.postponed_by_id = restriction.id
+            session.postponed_at = restriction.created_at
             session.note = "Uppskjutet: högst 8 deltagare vid fysiska sammankomster i Värmland."
             session.updated_at = restriction.created_at
 

@@ -144,3 +144,18 @@ def test_passwords_are_stored_with_a_modern_kdf(app, ctx):
 def test_users_are_unique_by_email(make, ctx):
     make.user(email="same@verkstad.se")
     assert db.session.scalars(select(User).where(User.email == "same@verkstad.se")).one()
+
+
+def test_a_cookie_captured_before_sign_out_is_useless_after_it(app, make, ctx):
+    user = make.user(Role.PM)
+    client = app.test_client()
+    sign_in(client, user.email, remember="y")
+    captured = {cookie.key: cookie.value for cookie in client._cookies.values()}
+    assert "session" in captured and "remember_token" in captured
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+
+    thief = app.test_client()
+    for name, value in captured.items():
+        thief.set_cookie(name, value)
+    response = thief.get("/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")

@@ -246,12 +246,12 @@ def test_the_outbox_job_sends_and_logs_a_summary(app, no_mail_server, caplog):
         assert db.session.scalars(select(OutboxEmail.status)).one() == OutboxStatus.SENT
 
 
-def test_the_scheduler_runs_the_outbox_job_every_30_seconds_one_run_at_a_time(app):
+def test_the_scheduler_runs_the_outbox_job_every_minute_one_run_at_a_time(app):
     scheduler = build_scheduler(app)
 
     job = scheduler.get_job("send_outbox")
     assert job.func is send_outbox and job.args == (app,)
-    assert isinstance(job.trigger, IntervalTrigger) and job.trigger.interval == timedelta(seconds=30)
+    assert isinstance(job.trigger, IntervalTrigger) and job.trigger.interval == timedelta(minutes=1)
     assert (job.max_instances, job.coalesce) == (1, True)
     assert str(scheduler.timezone) == "Europe/Stockholm"
     assert not scheduler.running

@@ -1,7 +1,9 @@
 """The provider's catalogue rules: courses, sessions, meetings, and who is told of changes."""
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from portal.extensions import db
@@ -180,6 +182,19 @@ def booked_session(make, provider_user, req):
     return session, hr_a, hr_b, anna
 
 
+def _shift_to(weekday: int) -> int:
+    """Days from SOON to a day three weeks on with this weekday (0 Monday), that day and the next
+    working days (no Swedish public holiday)."""
+    from portal.services.slots import is_working_day
+
+    shift = 21
+    while True:
+        day = (SOON + timedelta(days=shift, hours=8)).astimezone(ZoneInfo("Europe/Stockholm")).date()
+        if day.weekday() == weekday and (weekday >= 5 or all(is_working_day(day + timedelta(days=n)) for n in (0, 1))):
+            return shift
+        shift += 1
+
+
 def new_dates(make, shift_days: int) -> list[MeetingData]:
     return [meeting(make, day=shift_days), meeting(make, day=shift_days + 1)]
 
@@ -305,7 +320,11 @@ class TestReviewedEdges:
         db.session.rollback()
         restriction.lifted_on = date.today()
         db.session.commit()
-        service.change_session_dates(session, provider_user, new_dates(make, 20), SOON, SOON)
+        with pytest.raises(InvalidInput) as weekend, force_locale("en"):  # the dates pass the proposals' rules
+            service.change_session_dates(session, provider_user, new_dates(make, _shift_to(5)), SOON, SOON)
+        assert "weekend" in weekend.value.errors["meetings-0-starts_at"]
+        db.session.rollback()
+        service.change_session_dates(session, provider_user, new_dates(make, _shift_to(0)), SOON, SOON)
         assert session.status == SessionStatus.OPEN and session.postponed_by_id is None
 
     def test_an_added_meeting_before_the_deadlines_is_refused(self, make, provider_user, req):

@@ -10,13 +10,17 @@ def register_blueprints(app: Flask) -> None:
     from portal.blueprints.booking.routes import bp as booking_bp
     from portal.blueprints.catalogue.routes import bp as catalogue_bp
     from portal.blueprints.hours.routes import bp as hours_bp
+    from portal.blueprints.jobs import bp as jobs_bp
     from portal.blueprints.layout import init_layout
+    from portal.blueprints.restriction_labels import init_restriction_labels
     from portal.blueprints.main.routes import bp as main_bp
     from portal.blueprints.notifications.routes import bp as notifications_bp
     from portal.blueprints.plans.routes import bp as plans_bp
     from portal.blueprints.provider.routes import bp as provider_bp
     from portal.blueprints.reports.routes import bp as reports_bp
+    from portal.blueprints.restrictions.routes import bp as restrictions_bp
     from portal.blueprints.roster.routes import bp as roster_bp
+    from portal.blueprints.users.routes import bp as users_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
@@ -29,7 +33,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(attendance_bp)
     app.register_blueprint(hours_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(restrictions_bp)
+    app.register_blueprint(jobs_bp)
+    app.register_blueprint(users_bp)
     init_layout(app)
+    init_restriction_labels(app)
     _register_error_pages(app)
 
     @app.after_request

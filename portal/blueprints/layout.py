@@ -23,7 +23,10 @@ NAVIGATION = {
         ("main.index", _l("Programme overview")), ("catalogue.index", _l("Catalogue")), ("booking.bookings", _l("Bookings")),
         ("plans.all_plans", _l("Plans")), ("plans.pooled_demand", _l("Pooled demand")),
         ("hours.review", _l("Verify hours")),
+        ("restrictions.index", _l("Restrictions")),
         ("reports.index", _l("Reports")),
+        ("jobs.index", _l("Scheduled jobs")),
+        ("users.index", _l("Accounts")),
     ],
 }
 
@@ -69,7 +72,12 @@ def status_label(value) -> str:
     return str(STATUS_LABELS.get(str(value), str(value)))
 
 
+def role_name(value) -> str:
+    return str(ROLE_LABELS.get(str(value), str(value)))
+
+
 def init_layout(app: Flask) -> None:
+    app.jinja_env.globals["role_name"] = role_name
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["format_label"] = format_label
     app.jinja_env.globals["level_label"] = level_label

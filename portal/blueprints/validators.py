@@ -3,6 +3,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms.validators import StopValidation, ValidationError
 
 from portal.i18n import exists_locally
+from portal.models.types import MAX_ID
 
 # Dates outside these years are typing mistakes, and far outside they cannot be turned into times.
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -38,10 +39,17 @@ def existing_local_time(day_field_name: str):
 
 
 def optional_int(value):
-    """A select's coerce for an optional id: empty is None, anything not a number matches no choice."""
+    """A select's coerce for an optional id: empty is None, anything not an id matches no choice."""
     if value in (None, "", "None"):
         return None
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return -1
+    return number if 0 < number <= MAX_ID else -1
+
+
+def count_seen(value: str | None) -> int | None:
+    """A count a page showed and a form sends back (plain ASCII digits, not too many); None otherwise."""
+    value = value or ""
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 7 else None

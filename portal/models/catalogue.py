@@ -11,6 +11,7 @@ from portal.models.types import StrEnum, UTCDateTime, enum_type, utcnow
 if TYPE_CHECKING:
     from portal.models.organisations import Provider
     from portal.models.reference import CompetenceArea, Municipality
+    from portal.models.restrictions import Restriction
 
 
 class CourseFormat(StrEnum):
@@ -96,6 +97,8 @@ class Session(db.Model):
     booking_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
     cancellation_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
     postponed_by_id: Mapped[int | None] = mapped_column(ForeignKey("restrictions.id"), index=True)
+    # When it was postponed: meetings that started before then have happened and keep their dates.
+    postponed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text, default="")
     # Raised whenever the meetings change, so calendar clients replace the old events.
     ical_sequence: Mapped[int] = mapped_column(default=0)
@@ -103,6 +106,7 @@ class Session(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     course: Mapped[Course] = relationship(back_populates="sessions")
+    postponed_by: Mapped["Restriction | None"] = relationship()
     meetings: Mapped[list["Meeting"]] = relationship(
         back_populates="session", order_by="Meeting.starts_at", cascade="all, delete-orphan"
     )

@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Table, Text
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -50,11 +50,52 @@ class Restriction(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    regions: Mapped[list["Region"]] = relationship(secondary=restriction_regions)
-    municipalities: Mapped[list["Municipality"]] = relationship(secondary=restriction_municipalities)
+    regions: Mapped[list["Region"]] = relationship(secondary=restriction_regions, order_by="Region.name")
+    municipalities: Mapped[list["Municipality"]] = relationship(
+        secondary=restriction_municipalities, order_by="Municipality.name"
+    )
+    # Later group sizes, each from a date: easings (larger) and tightenings (smaller).
+    changes: Mapped[list["RestrictionChange"]] = relationship(
+        back_populates="restriction", order_by="RestrictionChange.effective_from", cascade="all, delete-orphan"
+    )
 
     def in_force_on(self, day: date) -> bool:
         return self.in_force_from <= day and (self.lifted_on is None or day < self.lifted_on)
 
+    def limits(self) -> list[tuple[date, int | None]]:
+        """The group size from each date on: the first from in_force_from, then every change."""
+        return [(self.in_force_from, self.max_group_size)] + [
+            (change.effective_from, change.max_group_size) for change in self.changes
+        ]
+
+    def group_size_on(self, day: date) -> int | None:
+        size = self.max_group_size
+        for change in self.changes:
+            if change.effective_from <= day:
+                size = change.max_group_size
+        return size
+
     def __repr__(self) -> str:
         return f"<Restriction {self.id} {self.scope} from {self.in_force_from}>"
+
+
+class RestrictionChange(db.Model):
+    """A new maximum group size from a date on, for a restriction already recorded."""
+
+    __tablename__ = "restriction_changes"
+    __table_args__ = (
+        CheckConstraint("max_group_size IS NULL OR max_group_size > 0", name="max_group_size_positive"),
+        UniqueConstraint("restriction_id", "effective_from"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    restriction_id: Mapped[int] = mapped_column(ForeignKey("restrictions.id", ondelete="CASCADE"))
+    effective_from: Mapped[date]
+    max_group_size: Mapped[int | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    restriction: Mapped[Restriction] = relationship(back_populates="changes")
+
+    def __repr__(self) -> str:
+        return f"<RestrictionChange {self.restriction_id} from {self.effective_from}: {self.max_group_size}>"

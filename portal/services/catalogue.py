@@ -11,10 +11,10 @@ from portal.extensions import db
 from portal.i18n import clock, moment
 from portal.models import (
     Attendance, Booking, BookingStatus, CompetenceArea, Course, CourseFormat, CourseLevel, Meeting,
-    Municipality, Restriction, Session, SessionStatus, User,
+    Municipality, Session, SessionStatus, User,
 )
 from portal.models.types import utcnow
-from portal.services import DomainError, InvalidInput, audit, notifications
+from portal.services import DomainError, InvalidInput, audit, notifications, placement
 from portal.services.calendar import session_calendar
 from portal.services.booking import promote_waitlist
 from portal.services.clashes import clashing_employees
@@ -225,21 +225,34 @@ def change_session_dates(
     postponed goes back to the status it had. If booked employees would clash, nothing is saved
     until the provider confirms that number (ClashesToConfirm)."""
     _check_schedulable(session, actor)
-    if session.postponed_by_id is not None and _restriction_in_force(session.postponed_by_id):
-        raise DomainError(_("A public-health restriction that is still in force postponed this session. "
-                            "New dates are proposed when it is lifted."))
     data = replace(_settings_of(session), booking_deadline=booking_deadline,
                    cancellation_deadline=cancellation_deadline, meetings=meetings)
     existing = list(session.meetings)
     unchanged = {index for index, new in enumerate(meetings[:len(existing)]) if _same_time(existing[index], new)}
     errors = _meeting_errors(session.course.format, meetings, keep=unchanged)
     errors |= _session_errors(data, booked=0, meetings=meetings) | _attended_meeting_errors(existing, meetings)
+    if session.postponed_by_id is not None and not errors:
+        # A restriction postponed it: the dates must pass the same rules as the proposals.
+        errors = placement.chosen_date_errors(
+            session, [(m.starts_at, m.ends_at) for m in meetings], [(m.venue, m.municipality_id) for m in meetings],
+        )
     if errors:
         raise InvalidInput(errors)
     clashes = len(clashing_booked_employees(session, meetings))
     if clashes and confirmed_clashes != clashes:
         raise ClashesToConfirm(clashes)
+    placement.close_proposals(session.id, actor)
+    return apply_new_dates(session, actor, meetings, booking_deadline, cancellation_deadline)
+
+
+def apply_new_dates(
+    session: Session, actor: User | None, meetings: list[MeetingData], booking_deadline: datetime,
+    cancellation_deadline: datetime,
+) -> Session:
+    """Give the session these meetings and deadlines; a postponed session opens again. Everyone
+    booked and their HR are told, with the calendar file, and HR learns of new clashes."""
     # Meetings are updated in place, so calendar entries keep their identity and only move.
+    existing = list(session.meetings)
     for index, new in enumerate(meetings):
         if index < len(existing):
             _copy_meeting(existing[index], new)
@@ -251,6 +264,7 @@ def change_session_dates(
     if session.status == SessionStatus.POSTPONED:
         session.status = SessionStatus.OPEN
         session.postponed_by_id = None
+        session.postponed_at = None
     _schedule_changed(session, actor, "session.dates_changed")
     promote_waitlist(session, actor)  # seats freed while it was postponed
     return session
@@ -280,11 +294,6 @@ def _attended_meeting_ids(meeting_ids: list[int]) -> set[int]:
     return set(db.session.scalars(select(Attendance.meeting_id).where(Attendance.meeting_id.in_(meeting_ids))))
 
 
-def _restriction_in_force(restriction_id: int) -> bool:
-    restriction = db.session.get(Restriction, restriction_id)
-    return restriction is not None and restriction.in_force_on(utcnow().date())
-
-
 def postpone_session(session: Session, actor: User, reason: str = "") -> Session:
     """Postpone a published session without new dates ("date not yet known"); bookings and the
     waitlist are kept. A planned session is not bookable yet: change its dates instead."""
@@ -295,6 +304,7 @@ def postpone_session(session: Session, actor: User, reason: str = "") -> Session
         raise DomainError(_("A planned session is not published yet: change its dates instead of postponing it."))
     previous = session.status
     session.status = SessionStatus.POSTPONED
+    session.postponed_at = utcnow()
     session.ical_sequence += 1
     db.session.flush()
     audit.record(actor, "session.postponed", "session", session.id, provider_id=session.course.provider_id,
@@ -303,7 +313,7 @@ def postpone_session(session: Session, actor: User, reason: str = "") -> Session
         title = _("Postponed: %(course)s", course=session.course.title)
         body = _("The session has been postponed and its new dates are not yet known. Your booking is kept; "
                  "you will be told the new dates.")
-        _tell_everyone(session, "session.postponed", title, _with_reason(body, reason), _calendar_file(session))
+        tell_everyone(session, "session.postponed", title, _with_reason(body, reason), calendar_file(session))
     return session
 
 
@@ -317,10 +327,11 @@ def cancel_session(session: Session, actor: User, reason: str = "") -> Session:
     session.status = SessionStatus.CANCELLED
     session.seats_taken = 0  # every booking ends below
     session.ical_sequence += 1
+    placement.close_proposals(session.id, actor)
     with force_locale("sv"):
         title = _("Cancelled: %(course)s", course=session.course.title)
         body = _("The session has been cancelled. Your booking has been cancelled as well.")
-        _tell_everyone(session, "session.cancelled", title, _with_reason(body, reason), _calendar_file(session))
+        tell_everyone(session, "session.cancelled", title, _with_reason(body, reason), calendar_file(session))
     now = utcnow()
     for booking in _live_bookings(session):
         audit.record(actor, "booking.cancelled", "booking", booking.id, company_id=booking.company_id,
@@ -425,7 +436,7 @@ def _settings_of(session: Session) -> SessionData:
     )
 
 
-def _calendar_file(session: Session) -> notifications.Attachment:
+def calendar_file(session: Session) -> notifications.Attachment:
     """The session's calendar file as it now is: same event ids, a higher sequence."""
     return notifications.Attachment(f"kurstillfalle-{session.id}.ics", "text/calendar", session_calendar(session).decode())
 
@@ -465,7 +476,7 @@ def meetings_as_data(meetings: list[Meeting]) -> list[MeetingData]:
     ]
 
 
-def _schedule_changed(session: Session, actor: User, action: str) -> Session:
+def _schedule_changed(session: Session, actor: User | None, action: str) -> Session:
     session.ical_sequence += 1
     db.session.flush()
     db.session.refresh(session, ["meetings"])
@@ -476,7 +487,7 @@ def _schedule_changed(session: Session, actor: User, action: str) -> Session:
         title = _("New dates: %(course)s", course=session.course.title)
         lines = [f"- {moment(m.starts_at)}–{clock(m.ends_at)}" for m in session.meetings]
         body = _("The session's meetings have changed. Your booking is kept. The meetings are now:") + "\n" + "\n".join(lines)
-        _tell_everyone(session, "session.dates_changed", title, body, _calendar_file(session), clashing)
+        tell_everyone(session, "session.dates_changed", title, body, calendar_file(session), clashing)
     return session
 
 
@@ -495,7 +506,7 @@ def _with_reason(body: str, reason: str) -> str:
     return body + ("\n\n" + _("Reason: %(reason)s", reason=reason.strip()) if reason.strip() else "")
 
 
-def _tell_everyone(
+def tell_everyone(
     session: Session, kind: str, title: str, body: str, attachment: notifications.Attachment | None = None,
     clashing: set[int] = frozenset(),
 ) -> None:

@@ -22,7 +22,7 @@ def clashing_employees(employee_ids, spans: Iterable[Span], *, except_session_id
         .join(Meeting, Meeting.session_id == Session.id)
         .where(
             Booking.status == BookingStatus.BOOKED,
-            Session.status != SessionStatus.CANCELLED,
+            Session.status.notin_((SessionStatus.CANCELLED, SessionStatus.POSTPONED)),
             Booking.employee_id.in_(employee_ids),
             overlaps,
         )

@@ -47,6 +47,15 @@ def lock_employees_alone(employee_ids: list[int]) -> None:
         lock_employees(employee_ids)
 
 
+def lock_restrictions() -> None:
+    """One restriction written at a time, so two clicks on "record" cannot both pass the duplicate check."""
+    if _on_sqlite():
+        _begin_immediate()
+    else:
+        db.session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
+        db.session.execute(text("LOCK TABLE restrictions IN SHARE ROW EXCLUSIVE MODE"))
+
+
 def _on_sqlite() -> bool:
     return db.session.get_bind().dialect.name == "sqlite"
 

@@ -53,6 +53,16 @@ def hr_users_of(company_ids: set[int]) -> list[User]:
     )
 
 
+def provider_users_of(provider_id: int) -> list[User]:
+    return list(db.session.scalars(
+        select(User).where(User.role == Role.PROVIDER, User.is_active, User.provider_id == provider_id).order_by(User.id)
+    ))
+
+
+def programme_office() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.role == Role.PM, User.is_active).order_by(User.id)))
+
+
 def email_employees(employees: list[Employee], subject: str, body: str, attachment: Attachment | None = None) -> int:
     """Mail the employees who have an address; returns how many were mailed."""
     mailed = 0

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.models import (
@@ -225,6 +226,7 @@ def programme_overview(page: int = 1) -> ProgrammeOverview:
             select(Restriction)
             .where(Restriction.in_force_from <= today)
             .where(or_(Restriction.lifted_on.is_(None), Restriction.lifted_on > today))
+            .options(selectinload(Restriction.changes))
             .order_by(Restriction.in_force_from)
         )
     )

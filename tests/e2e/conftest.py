@@ -60,7 +60,9 @@ def live_server(app):
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server, locale="sv-SE")
+    # axe-core is injected as an inline script, which the portal's Content-Security-Policy refuses;
+    # test_security_headers walks the pages with the policy enforced.
+    context = browser.new_context(base_url=live_server, locale="sv-SE", bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page

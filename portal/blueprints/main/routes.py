@@ -6,7 +6,7 @@ from portal.access import load_or_404
 from portal.blueprints.auth.routes import safe_next
 from portal.models import Company, Role
 from portal.security import role_required
-from portal.services import overview, plans
+from portal.services import overview, plans, restrictions
 
 bp = Blueprint("main", __name__)
 
@@ -18,7 +18,8 @@ def index():
         return _company_page(current_user.company)
     if current_user.role == Role.PROVIDER:
         sessions = overview.upcoming_sessions_of_provider(current_user.provider_id)
-        return render_template("main/provider.html", provider=current_user.provider, sessions=sessions)
+        return render_template("main/provider.html", provider=current_user.provider, sessions=sessions,
+                               needing_dates=restrictions.sessions_needing_dates(current_user.provider_id))
     page = request.args.get("page", 1, type=int)
     return render_template("main/programme.html", overview=overview.programme_overview(page))
 

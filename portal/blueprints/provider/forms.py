@@ -15,7 +15,7 @@ from portal.blueprints.layout import FORMAT_LABELS, LEVEL_LABELS
 from portal.extensions import db
 from portal.i18n import from_local, swedish_order, to_local
 from portal.models import CompetenceArea, CourseFormat, CourseLevel, Meeting, Municipality, Region, Session
-from portal.blueprints.validators import optional_int, clean_text, existing_local_time, finite, within_years
+from portal.blueprints.validators import optional_int, clean_text, count_seen, existing_local_time, finite, within_years
 from portal.services.catalogue import MAX_MEETINGS, CourseData, MeetingData, SessionData
 
 LANGUAGES = [SelectChoice("sv", _l("Swedish")), SelectChoice("en", _l("English"))]
@@ -89,7 +89,7 @@ class MeetingForm(Form):
         )
 
     @staticmethod
-    def values_of(meeting: Meeting) -> dict:
+    def values_of(meeting: Meeting | MeetingData) -> dict:
         starts, ends = to_local(meeting.starts_at), to_local(meeting.ends_at)
         return {"day": starts.date(), "starts_at": starts.time(), "ends_at": ends.time(), "venue": meeting.venue,
                 "municipality_id": meeting.municipality_id, "online_url": meeting.online_url or ""}
@@ -181,18 +181,21 @@ class DatesForm(MeetingsMixin, FlaskForm):
 
     @classmethod
     def for_session(cls, session: Session, **kwargs):
+        return cls.for_dates(session.meetings, session.booking_deadline, session.cancellation_deadline, **kwargs)
+
+    @classmethod
+    def for_dates(cls, meetings, booking_deadline, cancellation_deadline, **kwargs):
+        """Meetings (or MeetingData) and deadlines as the form's starting values."""
         return cls(data={
-            "booking_deadline": to_local(session.booking_deadline),
-            "cancellation_deadline": to_local(session.cancellation_deadline),
-            "meetings": [MeetingForm.values_of(m) for m in session.meetings],
+            "booking_deadline": to_local(booking_deadline), "cancellation_deadline": to_local(cancellation_deadline),
+            "meetings": [MeetingForm.values_of(m) for m in meetings],
         }, **kwargs)
 
     def deadlines(self):
         return _utc(self.booking_deadline.data), _utc(self.cancellation_deadline.data)
 
     def confirmed_count(self) -> int | None:
-        value = self.confirmed_clashes.data or ""
-        return int(value) if value.isdigit() and len(value) < 6 else None
+        return count_seen(self.confirmed_clashes.data)
 
 
 class AddMeetingForm(FlaskForm):

@@ -10,7 +10,7 @@ from portal.blueprints.provider.forms import AddMeetingForm, CourseForm, DatesFo
 from portal.models import Course, Meeting, Role, Session
 from portal.security import gate_blueprint
 from portal.services import catalogue as service
-from portal.services import provider_views
+from portal.services import provider_views, rescheduling
 
 bp = Blueprint("provider", __name__, url_prefix="/provider")
 gate_blueprint(bp, Role.PROVIDER)
@@ -101,11 +101,31 @@ def new_session(course_id: int):
 
 @bp.route("/sessions/<int:session_id>")
 def session(session_id: int):
-    found = _session(session_id)
+    return _session_page(_session(session_id), AddMeetingForm().prepare())
+
+
+def _session_page(found: Session, add_form: AddMeetingForm, status: int = 200):
     return render_template(
         "provider/session.html", session=found, seats=provider_views.seats(found.id),
-        bookings=provider_views.participants(found.id), add_form=AddMeetingForm().prepare(), reason_form=ReasonForm(),
-    )
+        bookings=provider_views.participants(found.id), add_form=add_form, reason_form=ReasonForm(),
+        proposal=rescheduling.proposal_for(found),
+    ), status
+
+
+@bp.route("/sessions/<int:session_id>/proposal/confirm", methods=["POST"])
+def confirm_proposal(session_id: int):
+    found = _session(session_id)
+    proposal = rescheduling.proposal_for(found)
+    if proposal is None:
+        flash(_("No proposed dates wait for this session."), "error")
+        return redirect(url_for(".session", session_id=session_id))
+    confirmed = attempt(lambda: rescheduling.confirm_proposal(proposal, current_user))
+    if confirmed:
+        flash(_("The new dates are confirmed: the session is open again and everyone booked has been told."), "success")
+    elif confirmed is False:
+        flash(_("The proposed dates no longer fit (the venue or a restriction changed meanwhile). "
+                "New dates are proposed below."), "error")
+    return redirect(url_for(".session", session_id=session_id))
 
 
 @bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
@@ -141,10 +161,7 @@ def add_meeting(session_id: int):
             flash(_("The meeting is added and everyone booked has been told."), "success")
             return redirect(url_for(".session", session_id=session_id))
         found = _session(session_id)
-    return render_template(
-        "provider/session.html", session=found, seats=provider_views.seats(found.id),
-        bookings=provider_views.participants(found.id), add_form=form, reason_form=ReasonForm(),
-    ), 422
+    return _session_page(found, form, 422)
 
 
 @bp.route("/sessions/<int:session_id>/meetings/<int:meeting_id>/remove", methods=["POST"])
@@ -161,7 +178,13 @@ def remove_meeting(session_id: int, meeting_id: int):
 @bp.route("/sessions/<int:session_id>/dates", methods=["GET", "POST"])
 def change_dates(session_id: int):
     found = _session(session_id)
-    form = DatesForm() if request.method == "POST" else DatesForm.for_session(found)
+    proposal = rescheduling.proposal_for(found)
+    if request.method == "POST":
+        form = DatesForm()
+    elif proposal is not None and proposal.meetings:  # start from the proposed dates
+        form = DatesForm.for_dates(*rescheduling.proposed_dates(proposal, found))
+    else:
+        form = DatesForm.for_session(found)
     form.prepare_meetings()
     clashes = None
     if request.method == "POST" and not form.grow_if_asked() and form.validate():

@@ -1,0 +1,262 @@
+"""Where a session postponed by a restriction may go: the rules and what else is on, read from the
+database for the slot finder (services/slots.py), and the same checks for dates a provider picks."""
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from portal.extensions import db
+from portal.i18n import day as format_day, local_zone
+from portal.models import (
+    Booking, BookingStatus, Course, Meeting, Municipality, ProposalStatus, ProposedMeeting, RescheduleProposal,
+    Restriction, RestrictionScope, Session, SessionStatus, User,
+)
+from portal.models.types import utcnow
+from portal.services.overview import current_programme
+from portal.services.slots import Constraints, Rule, SlotRequest, Span, breaches, release_day, sittings_of
+
+ACTIVE = (ProposalStatus.PROPOSED, ProposalStatus.UNPLACEABLE)
+# Sessions whose meetings take place (postponed ones' old dates do not).
+RUNNING = (SessionStatus.PLANNED, SessionStatus.OPEN, SessionStatus.COMPLETED)
+DEFAULT_NOTICE_DAYS = 14
+# Without a programme period, the search still ends somewhere.
+LONGEST_SEARCH = timedelta(days=2 * 365)
+
+
+def venue_key(venue: str, municipality_id: int | None) -> str | None:
+    """The same room, however its name was typed; None for a meeting online."""
+    if municipality_id is None:
+        return None
+    return f"{municipality_id}:{' '.join(venue.split()).casefold()}"
+
+
+def today() -> date:
+    """Today in the programme's time zone."""
+    return utcnow().astimezone(local_zone()).date()
+
+
+# Restrictions
+
+def rule_of(restriction: Restriction, region_municipalities: dict[int, set[int]]) -> Rule:
+    return Rule(
+        municipalities=scope_municipalities(
+            restriction.scope, [r.id for r in restriction.regions], [m.id for m in restriction.municipalities],
+            region_municipalities,
+        ),
+        in_force_from=restriction.in_force_from, lifted_on=restriction.lifted_on, limits=tuple(restriction.limits()),
+    )
+
+
+def scope_municipalities(
+    scope: RestrictionScope, region_ids: list[int], municipality_ids: list[int], region_municipalities: dict[int, set[int]],
+) -> frozenset[int] | None:
+    if scope == RestrictionScope.COUNTRY:
+        return None
+    if scope == RestrictionScope.REGIONS:
+        return frozenset(m for region_id in region_ids for m in region_municipalities.get(region_id, ()))
+    return frozenset(municipality_ids)
+
+
+def municipalities_by_region() -> dict[int, set[int]]:
+    found: dict[int, set[int]] = {}
+    for municipality_id, region_id in db.session.execute(select(Municipality.id, Municipality.region_id)):
+        found.setdefault(region_id, set()).add(municipality_id)
+    return found
+
+
+def current_rules(today: date) -> tuple[Rule, ...]:
+    """Every restriction that can still stop a meeting from today on, as rules."""
+    restrictions = db.session.scalars(
+        select(Restriction)
+        .where((Restriction.lifted_on.is_(None)) | (Restriction.lifted_on > today))
+        .options(selectinload(Restriction.regions), selectinload(Restriction.municipalities),
+                 selectinload(Restriction.changes))
+        .order_by(Restriction.id)
+    ).all()
+    regions = municipalities_by_region() if any(r.scope == RestrictionScope.REGIONS for r in restrictions) else {}
+    return tuple(rule_of(restriction, regions) for restriction in restrictions)
+
+
+# What moves
+
+@dataclass(frozen=True)
+class Move:
+    """The meetings of a postponed session that get new dates, and the end of those that keep theirs."""
+
+    meetings: list[Meeting]
+    not_before: datetime | None
+
+
+def meetings_to_move(session: Session) -> Move:
+    """Meetings that began before the session was postponed have happened and keep their dates."""
+    cut = session.postponed_at
+    kept = [m for m in session.meetings if cut is not None and m.starts_at < cut]
+    moving = [m for m in session.meetings if m not in kept]
+    return Move(moving, max((m.ends_at for m in kept), default=None))
+
+
+def in_person_places(meetings) -> set[int]:
+    return {m.municipality_id for m in meetings if m.municipality_id is not None}
+
+
+def earliest_day(
+    session: Session, rules: tuple[Rule, ...], today: date, places: set[int] | None = None, *, keep_planned: bool = True,
+) -> date | None:
+    """The first day new dates may start: the day the restrictions let the session's booked group
+    meet again in its places, or today if later, plus the programme's notice period, and never before
+    the session's own first meeting (unless `keep_planned` is off: a provider may choose earlier).
+    None while a restriction without an end still stops it."""
+    moving = meetings_to_move(session).meetings
+    if places is None:
+        places = in_person_places(moving)
+    released = release_day(rules, places, session.seats_taken)
+    if released is None:
+        return None
+    earliest = max(released, today) + timedelta(days=notice_days())
+    # Never earlier than it was planned: a session whose dates come after the lift keeps them if it can.
+    planned = min((m.starts_at for m in moving), default=None) if keep_planned else None
+    return max(earliest, planned.astimezone(local_zone()).date()) if planned else earliest
+
+
+def notice_days() -> int:
+    programme = current_programme()
+    return programme.notice_days if programme else DEFAULT_NOTICE_DAYS
+
+
+def last_day(earliest: date) -> date:
+    programme = current_programme()
+    return programme.period_end if programme else earliest + LONGEST_SEARCH
+
+
+def slot_request(session: Session, earliest: date) -> SlotRequest:
+    move = meetings_to_move(session)
+    zone = local_zone()
+    sittings = sittings_of(
+        [((m.starts_at, m.ends_at), venue_key(m.venue, m.municipality_id), m.municipality_id) for m in move.meetings], zone,
+    )
+    return SlotRequest(sittings=sittings, earliest=earliest, latest=last_day(earliest), booked=session.seats_taken,
+                       not_before=move.not_before)
+
+
+# What else is on
+
+def constraints_for(session: Session, rules: tuple[Rule, ...], since: datetime) -> Constraints:
+    """The provider's venues in use and the booked employees' other meetings from `since` on."""
+    return Constraints(
+        zone=local_zone(), venue_busy=_venues_in_use(session, since), rules=rules,
+        employee_busy=_employees_busy(session.id, since),
+    )
+
+
+def _venues_in_use(session: Session, since: datetime) -> dict[str, list[Span]]:
+    provider_id = session.course.provider_id
+    held = (
+        select(Meeting.venue, Meeting.municipality_id, Meeting.starts_at, Meeting.ends_at)
+        .join(Session, Session.id == Meeting.session_id).join(Course, Course.id == Session.course_id)
+        .where(Course.provider_id == provider_id, Session.id != session.id, Session.status.in_(RUNNING),
+               Meeting.municipality_id.is_not(None), Meeting.ends_at > since)
+    )
+    proposed = (
+        select(Meeting.venue, Meeting.municipality_id, ProposedMeeting.starts_at, ProposedMeeting.ends_at)
+        .join(ProposedMeeting, ProposedMeeting.meeting_id == Meeting.id)
+        .join(RescheduleProposal, RescheduleProposal.id == ProposedMeeting.proposal_id)
+        .join(Session, Session.id == RescheduleProposal.session_id).join(Course, Course.id == Session.course_id)
+        .where(Course.provider_id == provider_id, Session.id != session.id,
+               RescheduleProposal.status == ProposalStatus.PROPOSED,
+               Meeting.municipality_id.is_not(None), ProposedMeeting.ends_at > since)
+    )
+    busy: dict[str, list[Span]] = {}
+    for statement in (held, proposed):
+        for venue, municipality_id, starts, ends in db.session.execute(statement):
+            busy.setdefault(venue_key(venue, municipality_id), []).append((starts, ends))
+    for spans in busy.values():
+        spans.sort()
+    return busy
+
+
+def _employees_busy(session_id: int, since: datetime) -> dict[int, list[Span]]:
+    """Each employee booked on the session: the spans of their other booked meetings, and of the
+    dates proposed for other postponed sessions they are booked on."""
+    booked_here = select(Booking.employee_id).where(Booking.session_id == session_id, Booking.status == BookingStatus.BOOKED)
+    busy: dict[int, list[Span]] = {employee_id: [] for employee_id in db.session.scalars(booked_here)}
+    if not busy:
+        return busy
+    others = (
+        select(Booking.employee_id, Meeting.starts_at, Meeting.ends_at)
+        .join(Session, Session.id == Booking.session_id).join(Meeting, Meeting.session_id == Session.id)
+        .where(Booking.employee_id.in_(booked_here), Booking.status == BookingStatus.BOOKED,
+               Booking.session_id != session_id, Session.status.in_(RUNNING), Meeting.ends_at > since)
+    )
+    proposed = (
+        select(Booking.employee_id, ProposedMeeting.starts_at, ProposedMeeting.ends_at)
+        .join(RescheduleProposal, RescheduleProposal.session_id == Booking.session_id)
+        .join(ProposedMeeting, ProposedMeeting.proposal_id == RescheduleProposal.id)
+        .where(Booking.employee_id.in_(booked_here), Booking.status == BookingStatus.BOOKED,
+               Booking.session_id != session_id, RescheduleProposal.status == ProposalStatus.PROPOSED,
+               ProposedMeeting.ends_at > since)
+    )
+    for statement in (others, proposed):
+        for employee_id, starts, ends in db.session.execute(statement):
+            busy[employee_id].append((starts, ends))
+    return busy
+
+
+# Dates a provider picks
+
+def chosen_date_errors(session: Session, spans: list[Span], places: list[tuple[str, int | None]]) -> dict[str, str]:
+    """The same rules as the proposals, for the dates a provider types for a session a restriction
+    postponed: each meeting that moves must pass them. `places` are each meeting's venue and municipality."""
+    rules = current_rules(today())
+    earliest = earliest_day(session, rules, today(), {m for _venue, m in places if m is not None}, keep_planned=False)
+    waiting = active_proposal(session.id)
+    if earliest is not None and waiting is not None:
+        earliest = min(earliest, waiting.earliest_day)  # the notice counts from when dates were proposed
+    if earliest is None:
+        return {"meetings": _("A public-health restriction that is still in force postponed this session. "
+                              "New dates are proposed when it is lifted.")}
+    existing = session.meetings
+    moving = [index for index, span in enumerate(spans)
+              if index >= len(existing) or (existing[index].starts_at, existing[index].ends_at) != span]
+    if not moving:
+        return {}
+    zone = local_zone()
+    sittings = sittings_of([(spans[i], venue_key(*places[i]), places[i][1]) for i in moving], zone)
+    request = SlotRequest(sittings=sittings, earliest=earliest, latest=last_day(earliest), booked=session.seats_taken,
+                          not_before=meetings_to_move(session).not_before)
+    constraints = constraints_for(session, rules, min(spans[i][0] for i in moving))
+    messages = {
+        "working_day": _("Choose a working day: not a weekend or a public holiday."),
+        "too_early": _("The earliest start is %(day)s: the restriction's end plus %(n)s days' notice.",
+                       day=format_day(earliest), n=notice_days()),
+        "past_period": _("The programme period ends %(day)s.", day=format_day(request.latest)),
+        "before_held": _("The meetings that have been held come first."),
+        "venue_taken": _("Another of your sessions uses this venue then."),
+        "restricted": _("A restriction in force then does not allow this many people to meet in person."),
+    }
+    ordered = sorted(moving, key=lambda i: spans[i])
+    errors = {}
+    for index, rule in breaches(request, constraints, tuple(spans[i] for i in ordered)):
+        errors.setdefault(f"meetings-{ordered[index]}-starts_at", messages[rule])
+    return errors
+
+
+# Proposals
+
+def active_proposal(session_id: int) -> RescheduleProposal | None:
+    return db.session.scalars(
+        select(RescheduleProposal)
+        .where(RescheduleProposal.session_id == session_id, RescheduleProposal.status.in_(ACTIVE))
+        .options(selectinload(RescheduleProposal.meetings))
+    ).first()
+
+
+def close_proposals(session_id: int, actor: User | None, status: ProposalStatus = ProposalStatus.REPLACED) -> None:
+    """The session's waiting proposal is settled: confirmed, or replaced by the provider's own dates or a cancellation."""
+    db.session.execute(
+        update(RescheduleProposal)
+        .where(RescheduleProposal.session_id == session_id, RescheduleProposal.status.in_(ACTIVE))
+        .values(status=status, decided_at=utcnow(), decided_by_id=actor.id if actor else None)
+        .execution_options(synchronize_session=False)
+    )

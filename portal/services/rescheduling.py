@@ -1,0 +1,233 @@
+"""New dates for sessions a restriction postponed: proposals made when it lifts or eases, which the
+provider confirms (or the programme confirms at once), and what confirming does."""
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time
+
+from flask_babel import force_locale, gettext as _
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from portal.extensions import db
+from portal.i18n import clock, day as format_day, from_local, moment
+from portal.models import (
+    Course, Meeting, Programme, ProposalStatus, ProposedMeeting, RescheduleProposal, Session, SessionStatus, User,
+)
+from portal.models.types import utcnow
+from portal.services import DomainError, InvalidInput, audit, notifications, placement
+from portal.services.catalogue import MeetingData, apply_new_dates, meetings_as_data
+from portal.services.locking import lock_sessions
+from portal.services.overview import current_programme
+from portal.services.slots import Rule, Slot, find_slot
+from portal.urls import external_url
+
+
+@dataclass
+class RescheduleReport:
+    proposed: int = 0
+    confirmed: int = 0
+    unplaceable: int = 0
+    waiting: int = 0  # a restriction with no end still stops them
+    busy: int = 0  # locked by a booking or another scheduler: the next run tries again
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def sessions_to_reschedule(restriction_id: int | None = None) -> list[int]:
+    """Sessions a restriction postponed with no proposal waiting, the soonest first."""
+    first = select(func.min(Meeting.starts_at)).where(Meeting.session_id == Session.id).scalar_subquery()
+    waiting = exists().where(RescheduleProposal.session_id == Session.id, RescheduleProposal.status.in_(placement.ACTIVE))
+    statement = (
+        select(Session.id)
+        .where(Session.status == SessionStatus.POSTPONED, Session.postponed_by_id.is_not(None), ~waiting)
+        .order_by(first, Session.id)
+    )
+    if restriction_id is not None:
+        statement = statement.where(Session.postponed_by_id == restriction_id)
+    return list(db.session.scalars(statement))
+
+
+def reschedule(restriction_id: int | None = None, today: date | None = None) -> RescheduleReport:
+    """Propose new dates for every postponed session that may now run, one session per transaction.
+    Safe to run twice or from two processes at once: each session is locked, and a session never
+    has two proposals waiting (a unique index is the last word)."""
+    today = today or placement.today()
+    report = RescheduleReport()
+    rules = placement.current_rules(today)
+    for session_id in sessions_to_reschedule(restriction_id):
+        try:
+            outcome = propose(session_id, rules, today)
+            db.session.commit()
+        except (OperationalError, IntegrityError):
+            db.session.rollback()
+            outcome = "busy"
+        if outcome in ("proposed", "confirmed", "unplaceable", "waiting", "busy"):
+            setattr(report, outcome, getattr(report, outcome) + 1)
+    return report
+
+
+def propose(session_id: int, rules: tuple[Rule, ...], today: date) -> str:
+    """Propose dates for one postponed session; returns what became of it."""
+    locked = lock_sessions([session_id])
+    if not locked:
+        return "gone"
+    session = locked[0]
+    if session.status != SessionStatus.POSTPONED or session.postponed_by_id is None or placement.active_proposal(session.id):
+        return "settled"  # another scheduler, or the provider, got there first
+    earliest = placement.earliest_day(session, rules, today)
+    if earliest is None:
+        return "waiting"
+    request = placement.slot_request(session, earliest)
+    slot = find_slot(request, placement.constraints_for(session, rules, from_local(earliest, time(0, 0))))
+    proposal = RescheduleProposal(session_id=session.id, restriction_id=session.postponed_by_id, earliest_day=earliest)
+    db.session.add(proposal)
+    if slot is None:
+        proposal.status = ProposalStatus.UNPLACEABLE
+        db.session.flush()
+        audit.record(None, "session.unplaceable", "session", session.id, provider_id=session.course.provider_id,
+                     earliest=earliest.isoformat(), period_end=request.latest.isoformat())
+        _tell_unplaceable(session, earliest, request.latest)
+        return "unplaceable"
+    _fill(proposal, session, slot)
+    db.session.flush()
+    audit.record(None, "session.dates_proposed", "session", session.id, provider_id=session.course.provider_id,
+                 proposal_id=proposal.id, clashes=slot.clashes,
+                 meetings=[[m.starts_at.isoformat(), m.ends_at.isoformat()] for m in proposal.meetings])
+    programme = current_programme()
+    if programme is not None and programme.auto_confirm_reschedule:
+        _confirm(proposal, session, None)
+        return "confirmed"
+    _tell_proposed(session, proposal)
+    return "proposed"
+
+
+def _fill(proposal: RescheduleProposal, session: Session, slot: Slot) -> None:
+    proposal.status = ProposalStatus.PROPOSED
+    proposal.clash_count = slot.clashes
+    moving = placement.meetings_to_move(session).meetings
+    proposal.meetings = [
+        ProposedMeeting(meeting_id=meeting.id, starts_at=starts, ends_at=ends)
+        for meeting, (starts, ends) in zip(moving, slot.spans)
+    ]
+
+
+# Confirming
+
+def confirm_proposal(proposal: RescheduleProposal, actor: User) -> bool:
+    """The provider confirms the proposed dates. If they no longer hold (a new restriction, the venue
+    taken meanwhile, the first date passed), the proposal is replaced by a fresh one and False returned."""
+    session = lock_sessions([proposal.session_id])[0]
+    if session.course.provider_id != actor.provider_id:
+        raise DomainError(_("Only the course's own provider can change it."))
+    db.session.refresh(proposal)
+    if proposal.status != ProposalStatus.PROPOSED or session.status != SessionStatus.POSTPONED:
+        raise DomainError(_("These dates are no longer waiting for confirmation."))
+    if not _still_holds(proposal, session):
+        placement.close_proposals(session.id, None)
+        today = placement.today()
+        propose(session.id, placement.current_rules(today), today)
+        return False
+    _confirm(proposal, session, actor)
+    return True
+
+
+def _still_holds(proposal: RescheduleProposal, session: Session) -> bool:
+    if min(m.starts_at for m in proposal.meetings) <= utcnow():
+        return False
+    data = _meetings_with(proposal, session)
+    errors = placement.chosen_date_errors(
+        session, [(m.starts_at, m.ends_at) for m in data], [(m.venue, m.municipality_id) for m in data],
+    )
+    return not errors
+
+
+def _meetings_with(proposal: RescheduleProposal, session: Session) -> list[MeetingData]:
+    """The session's meetings with the proposed dates in place of the old ones."""
+    moved = {m.meeting_id: m for m in proposal.meetings}
+    data = meetings_as_data(session.meetings)
+    for index, meeting in enumerate(session.meetings):
+        if meeting.id in moved:
+            data[index].starts_at, data[index].ends_at = moved[meeting.id].starts_at, moved[meeting.id].ends_at
+    return data
+
+
+def proposed_dates(proposal: RescheduleProposal, session: Session) -> tuple[list[MeetingData], datetime, datetime]:
+    """The session's meetings and deadlines as confirming the proposal would make them."""
+    return _meetings_with(proposal, session), *_moved_deadlines(session, proposal)
+
+
+def _confirm(proposal: RescheduleProposal, session: Session, actor: User | None) -> None:
+    data, booking_deadline, cancellation_deadline = proposed_dates(proposal, session)
+    proposal.status, proposal.decided_at = ProposalStatus.CONFIRMED, utcnow()
+    proposal.decided_by_id = actor.id if actor else None
+    db.session.flush()
+    apply_new_dates(session, actor, data, booking_deadline, cancellation_deadline)
+
+
+def _moved_deadlines(session: Session, proposal: RescheduleProposal) -> tuple[datetime, datetime]:
+    """The deadlines move with the first meeting, keeping their distance before it; those that
+    would then have passed are set halfway to it, so HR may still cancel a booking that now clashes."""
+    old_first = min(m.starts_at for m in session.meetings if m.id in {p.meeting_id for p in proposal.meetings})
+    new_first = min(m.starts_at for m in proposal.meetings)
+    if any(m.starts_at < old_first for m in session.meetings):  # under way: the deadlines have passed anyway
+        return session.booking_deadline, session.cancellation_deadline
+    shift, now = new_first - old_first, utcnow()
+    halfway = now + (new_first - now) / 2
+    return (max(session.booking_deadline + shift, halfway).replace(microsecond=0),
+            max(session.cancellation_deadline + shift, halfway).replace(microsecond=0))
+
+
+# Telling
+
+def _tell_proposed(session: Session, proposal: RescheduleProposal) -> None:
+    with force_locale("sv"):
+        title = _("New dates proposed: %(course)s", course=session.course.title)
+        lines = [f"- {moment(m.starts_at)}–{clock(m.ends_at)}" for m in proposal.meetings]
+        body = _("The restriction that postponed the session no longer stops it. Proposed dates:") + "\n" + "\n".join(lines)
+        body += "\n\n" + _("%(n)s booked employees would have another booking at the same time. "
+                           "Confirm the dates or choose others in the portal.", n=proposal.clash_count)
+        link = external_url("provider.session", session_id=session.id)
+        for user in notifications.provider_users_of(session.course.provider_id):
+            notifications.notify(user, "session.dates_proposed", title, body, link)
+
+
+def _tell_unplaceable(session: Session, earliest: date, last: date) -> None:
+    with force_locale("sv"):
+        title = _("No new dates found: %(course)s", course=session.course.title)
+        body = _("The session may run again from %(earliest)s, but no dates for all its meetings fit before the "
+                 "programme period ends %(last)s. Choose dates yourself or cancel the session.",
+                 earliest=format_day(earliest), last=format_day(last))
+        for user in notifications.provider_users_of(session.course.provider_id):
+            notifications.notify(user, "session.unplaceable", title, body, external_url("provider.session", session_id=session.id))
+        for user in notifications.programme_office():
+            notifications.notify(user, "session.unplaceable", title, body,
+                                 external_url("restrictions.show", restriction_id=session.postponed_by_id))
+
+
+# Settings
+
+def update_settings(programme: Programme, actor: User, notice_days: int, auto_confirm: bool) -> Programme:
+    if not 0 <= notice_days <= 365:
+        raise InvalidInput({"notice_days": _("Between 0 and 365 days.")})
+    before = {"notice_days": programme.notice_days, "auto_confirm_reschedule": programme.auto_confirm_reschedule}
+    programme.notice_days, programme.auto_confirm_reschedule = notice_days, auto_confirm
+    audit.record(actor, "programme.rescheduling_settings", "programme", programme.id, before=before,
+                 after={"notice_days": notice_days, "auto_confirm_reschedule": auto_confirm})
+    return programme
+
+
+# Pages
+
+def proposal_for(session: Session) -> RescheduleProposal | None:
+    if session.status != SessionStatus.POSTPONED:
+        return None
+    return placement.active_proposal(session.id)
+
+
+def proposals_waiting(provider_id: int) -> int:
+    return db.session.scalar(
+        select(func.count(RescheduleProposal.id))
+        .join(Session, Session.id == RescheduleProposal.session_id).join(Course, Course.id == Session.course_id)
+        .where(Course.provider_id == provider_id, RescheduleProposal.status.in_(placement.ACTIVE))
+    ) or 0
+

@@ -1,0 +1,524 @@
+"""Restrictions postpone the in-person sessions they stop; lifting or easing them proposes new dates,
+which the provider confirms (or the programme confirms at once)."""
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask_babel import force_locale
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import (
+    AuditEvent, Booking, BookingStatus, Meeting, Notification, OutboxEmail, Programme, ProposalStatus,
+    RescheduleProposal, Restriction, RestrictionScope, Role, Session, SessionStatus,
+)
+from portal.services import DomainError, InvalidInput
+from portal.services import rescheduling, restrictions as service
+from portal.services.restrictions import ImpactToConfirm, RestrictionData
+from portal.services.slots import is_working_day
+
+ZONE = ZoneInfo("Europe/Stockholm")
+
+
+def today() -> date:
+    return datetime.now(ZONE).date()
+
+
+def working_day_from(day: date) -> date:
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def at(day: date, hour: int = 8) -> datetime:
+    return datetime.combine(day, time(hour), ZONE).astimezone(timezone.utc)
+
+
+def local(moment: datetime) -> datetime:
+    return moment.astimezone(ZONE)
+
+
+@pytest.fixture
+def programme(ctx):
+    found = Programme(name="Kompetenslyftet", period_start=today() - timedelta(days=365),
+                      period_end=today() + timedelta(days=400), notice_days=14)
+    db.session.add(found)
+    db.session.commit()
+    return found
+
+
+@pytest.fixture
+def pm(make, programme):
+    return make.user(Role.PM)
+
+
+@pytest.fixture
+def provider_user(make):
+    return make.user(Role.PROVIDER)
+
+
+def in_person(make, provider, *, days_ahead: int = 21, booked: int = 12, days=(0,), place: str = "Västerås",
+              venue: str = "Sal 1", companies: int = 2, status: SessionStatus = SessionStatus.OPEN) -> Session:
+    """An in-person session on working days from `days_ahead` on (meetings `days` apart from the first), 08–14."""
+    first = working_day_from(today() + timedelta(days=days_ahead))
+    course, municipality = make.course(provider), make.municipality(place)
+    session = Session(course=course, status=status, capacity=max(booked, 1) + 4,
+                      booking_deadline=at(first) - timedelta(days=10), cancellation_deadline=at(first) - timedelta(days=7))
+    for offset in days:
+        starts = at(first + timedelta(days=offset))
+        session.meetings.append(Meeting(starts_at=starts, ends_at=starts + timedelta(hours=6), venue=venue,
+                                        municipality=municipality))
+    db.session.add(session)
+    db.session.commit()
+    hrs = [make.user(Role.HR) for _ in range(companies)]
+    for n in range(booked):
+        make.booking(session, make.employee(hrs[n % companies].company, email=f"person{session.id}-{n}@example.se"))
+    return session
+
+
+def country(size: int | None = 8, from_day: date | None = None, description: str = "Högst 8 deltagare") -> RestrictionData:
+    return RestrictionData(scope=RestrictionScope.COUNTRY, region_ids=[], municipality_ids=[],
+                           in_force_from=from_day or today(), max_group_size=size, description=description)
+
+
+def record(pm, data: RestrictionData) -> Restriction:
+    impact = service.preview_restriction(data)
+    restriction = service.record_restriction(pm, data, confirmed_sessions=impact.sessions)
+    db.session.commit()
+    return restriction
+
+
+def lift(pm, restriction: Restriction, day: date | None = None) -> rescheduling.RescheduleReport:
+    service.lift_restriction(restriction, pm, day or today())
+    db.session.commit()
+    return rescheduling.reschedule(restriction_id=restriction.id)
+
+
+def proposal_of(session: Session) -> RescheduleProposal | None:
+    return db.session.scalars(
+        select(RescheduleProposal).where(RescheduleProposal.session_id == session.id).order_by(RescheduleProposal.id.desc())
+    ).first()
+
+
+class TestRecording:
+    def test_the_preview_counts_sessions_companies_and_employees_and_saves_nothing(self, make, pm, provider_user):
+        in_person(make, provider_user.provider, booked=12, companies=3)
+        in_person(make, provider_user.provider, booked=9, companies=2, days_ahead=40)
+        in_person(make, provider_user.provider, booked=8)  # within the limit
+
+        impact = service.preview_restriction(country(8))
+
+        assert (impact.sessions, impact.companies, impact.employees) == (2, 5, 21)
+        db.session.rollback()
+        assert db.session.scalar(select(func.count(Restriction.id))) == 0
+        assert db.session.scalar(select(func.count(Session.id)).where(Session.status == SessionStatus.POSTPONED)) == 0
+
+    def test_recording_postpones_what_it_stops_and_keeps_bookings_and_waitlists(self, make, pm, provider_user):
+        session = in_person(make, provider_user.provider, booked=12)
+        waiting = make.booking(session, make.employee(), BookingStatus.WAITLISTED)
+        sequence = session.ical_sequence
+
+        restriction = record(pm, country(8))
+
+        db.session.refresh(session)
+        assert session.status == SessionStatus.POSTPONED and session.postponed_by_id == restriction.id
+        assert session.postponed_at is not None and session.ical_sequence == sequence + 1
+        statuses = db.session.scalars(select(Booking.status).where(Booking.session_id == session.id)).all()
+        assert statuses.count(BookingStatus.BOOKED) == 12 and db.session.get(Booking, waiting.id).status == BookingStatus.WAITLISTED
+        assert session.seats_taken == 12
+
+    def test_everyone_booked_their_hr_and_the_provider_are_told_why(self, make, pm, provider_user):
+        session = in_person(make, provider_user.provider, booked=10, companies=2)
+
+        record(pm, country(8, description="Folkhälsomyndigheten: högst 8 deltagare"))
+
+        told = db.session.scalars(select(Notification).where(Notification.kind == "session.postponed")).all()
+        roles = sorted(str(n.user.role) for n in told)
+        assert roles == ["hr", "hr", "provider"]
+        assert all("Folkhälsomyndigheten: högst 8 deltagare" in n.body for n in told)
+        mailed = set(db.session.scalars(select(OutboxEmail.to_address)))
+        assert {f"person{session.id}-{n}@example.se" for n in range(10)} <= mailed
+        calendar = db.session.scalars(select(OutboxEmail).where(OutboxEmail.to_address == f"person{session.id}-0@example.se")).one()
+        assert calendar.attachment_type == "text/calendar"
+
+    def test_a_changed_impact_since_the_preview_saves_nothing(self, make, pm, provider_user):
+        in_person(make, provider_user.provider, booked=12)
+        with pytest.raises(ImpactToConfirm) as changed:
+            service.record_restriction(pm, country(8), confirmed_sessions=0)
+        assert changed.value.impact.sessions == 1
+        db.session.rollback()
+        assert db.session.scalar(select(func.count(Restriction.id))) == 0
+
+    def test_what_it_does_not_stop_goes_on(self, make, pm, provider_user):
+        provider = provider_user.provider
+        under = in_person(make, provider, booked=8)
+        elsewhere = in_person(make, provider, booked=12, place="Karlstad")
+        before = in_person(make, provider, booked=12, days_ahead=3)  # before it comes into force
+        planned = in_person(make, provider, booked=0, status=SessionStatus.PLANNED)
+        digital = make.session(make.course(provider), starts_at=at(working_day_from(today() + timedelta(days=30))))
+        for meeting in digital.meetings:
+            meeting.venue, meeting.municipality_id, meeting.online_url = "", None, "https://meet.example.se/x"
+        db.session.commit()
+        for _ in range(12):
+            make.booking(digital, make.employee())
+
+        västmanland = make.municipality("Västerås").region_id
+        record(pm, RestrictionData(scope=RestrictionScope.REGIONS, region_ids=[västmanland], municipality_ids=[],
+                                   in_force_from=today() + timedelta(days=10), max_group_size=8, description="Västmanland"))
+
+        for session in (under, elsewhere, before, planned, digital):
+            db.session.refresh(session)
+        assert [s.status for s in (under, elsewhere, before, digital)] == [SessionStatus.OPEN] * 4
+        assert planned.status == SessionStatus.PLANNED
+
+    def test_municipality_scope_and_no_in_person_meetings_at_all(self, make, pm, provider_user):
+        small = in_person(make, provider_user.provider, booked=2, place="Köping")
+        other = in_person(make, provider_user.provider, booked=2, place="Västerås")
+
+        record(pm, RestrictionData(scope=RestrictionScope.MUNICIPALITIES, region_ids=[],
+                                   municipality_ids=[make.municipality("Köping").id], in_force_from=today(),
+                                   max_group_size=None, description="Inga fysiska möten i Köping"))
+
+        db.session.refresh(small), db.session.refresh(other)
+        assert (small.status, other.status) == (SessionStatus.POSTPONED, SessionStatus.OPEN)
+
+    @pytest.mark.parametrize("change, field", [
+        ({"scope": RestrictionScope.REGIONS}, "region_ids"),
+        ({"scope": RestrictionScope.REGIONS, "region_ids": [999_999]}, "region_ids"),
+        ({"scope": RestrictionScope.MUNICIPALITIES}, "municipality_ids"),
+        ({"max_group_size": 0}, "max_group_size"),
+        ({"max_group_size": 10_000_000}, "max_group_size"),
+        ({"description": "  "}, "description"),
+    ])
+    def test_bad_input_is_refused_next_to_its_field(self, pm, change, field):
+        data = country(8)
+        for key, value in change.items():
+            setattr(data, key, value)
+        with pytest.raises(InvalidInput) as refused:
+            service.preview_restriction(data)
+        assert field in refused.value.errors
+
+
+class TestEasingTighteningLifting:
+    def test_tightening_postpones_more_and_easing_postpones_nothing(self, make, pm, provider_user):
+        ten = in_person(make, provider_user.provider, booked=10, days_ahead=30)
+        six = in_person(make, provider_user.provider, booked=6, days_ahead=30, venue="Sal 2")
+        restriction = record(pm, country(12))
+        db.session.refresh(ten)
+        assert ten.status == SessionStatus.OPEN
+
+        day = today() + timedelta(days=5)
+        impact = service.preview_group_size(restriction, day, 5)
+        assert impact.sessions == 2
+        service.change_group_size(restriction, pm, day, 5, confirmed_sessions=2)
+        db.session.commit()
+        db.session.refresh(ten), db.session.refresh(six)
+        assert (ten.status, six.status) == (SessionStatus.POSTPONED, SessionStatus.POSTPONED)
+        assert restriction.group_size_on(day) == 5 and restriction.group_size_on(today()) == 12
+
+        assert service.preview_group_size(restriction, day + timedelta(days=1), 20).sessions == 0
+
+    def test_a_change_before_today_or_after_the_lift_is_refused(self, pm):
+        restriction = record(pm, country(8, from_day=today() - timedelta(days=20)))
+        with pytest.raises(InvalidInput) as refused:
+            service.preview_group_size(restriction, today() - timedelta(days=1), 10)
+        assert "effective_from" in refused.value.errors
+        lift(pm, restriction, today() + timedelta(days=10))
+        with pytest.raises(InvalidInput):
+            service.preview_group_size(restriction, today() + timedelta(days=10), 10)
+
+    def test_a_lift_before_it_came_into_force_is_refused(self, pm):
+        restriction = record(pm, country(8, from_day=today() + timedelta(days=3)))
+        with pytest.raises(InvalidInput) as refused:
+            service.lift_restriction(restriction, pm, today())
+        assert "lifted_on" in refused.value.errors
+
+    def test_a_lifted_restriction_cannot_be_lifted_again(self, pm):
+        restriction = record(pm, country(8, from_day=today() - timedelta(days=3)))
+        lift(pm, restriction)
+        with pytest.raises(DomainError):
+            service.lift_restriction(restriction, pm, today())
+
+
+class TestProposals:
+    def test_lifting_proposes_the_earliest_working_day_after_the_notice_at_the_same_time(self, make, pm, provider_user):
+        session = in_person(make, provider_user.provider, days_ahead=4, booked=12, days=(0, 1, 7))
+        old = [(local(m.starts_at).time(), local(m.ends_at).time()) for m in session.meetings]
+        restriction = record(pm, country(8))
+
+        report = lift(pm, restriction)
+
+        assert report.proposed == 1
+        proposal = proposal_of(session)
+        assert proposal.status == ProposalStatus.PROPOSED and proposal.earliest_day == today() + timedelta(days=14)
+        days = [local(m.starts_at).date() for m in proposal.meetings]
+        assert days[0] >= today() + timedelta(days=14) and all(is_working_day(d) for d in days)
+        assert [(d - days[0]).days for d in days] == [0, 1, 7]
+        assert [(local(m.starts_at).time(), local(m.ends_at).time()) for m in proposal.meetings] == old
+        # the earliest such start: no earlier day fits the pattern
+        day = today() + timedelta(days=14)
+        while not all(is_working_day(day + timedelta(days=n)) for n in (0, 1, 7)):
+            day += timedelta(days=1)
+        assert days[0] == day
+        db.session.refresh(session)
+        assert session.status == SessionStatus.POSTPONED  # until the provider confirms
+        told = db.session.scalars(select(Notification).where(Notification.kind == "session.dates_proposed")).all()
+        assert [n.user_id for n in told] == [provider_user.id]
+
+    def test_a_session_planned_after_the_lift_and_notice_keeps_its_dates(self, make, pm, provider_user):
+        session = in_person(make, provider_user.provider, booked=12, days_ahead=60, days=(0, 1))
+        planned = [(m.starts_at, m.ends_at) for m in session.meetings]
+        restriction = record(pm, country(8))
+        lift(pm, restriction)
+        assert [(m.starts_at, m.ends_at) for m in proposal_of(session).meetings] == planned
+
+    def test_running_the_job_again_changes_nothing(self, make, pm, provider_user):
+        in_person(make, provider_user.provider, days_ahead=4, booked=12)
+        in_person(make, provider_user.provider, days_ahead=4, booked=10, venue="Sal 2")
+        restriction = record(pm, country(8))
+        lift(pm, restriction)
+        before = db.session.execute(select(RescheduleProposal.id, RescheduleProposal.status)).all()
+        notes = db.session.scalar(select(func.count(Notification.id)))
+
+        again = rescheduling.reschedule()
+
+        assert again.as_dict() == {"proposed": 0, "confirmed": 0, "unplaceable": 0, "waiting": 0, "busy": 0}
+        assert db.session.execute(select(RescheduleProposal.id, RescheduleProposal.status)).all() == before
+        assert db.session.scalar(select(func.count(Notification.id))) == notes
+
+    def test_nothing_is_proposed_while_the_restriction_has_no_end(self, make, pm, provider_user):
+        session = in_person(make, provider_user.provider, days_ahead=4, booked=12)
+        record(pm, country(8))
+        report = rescheduling.reschedule()
+        assert report.waiting == 1 and proposal_of(session) is None
+
+    def test_another_restriction_in_force_over_its_place_holds_it(self, make, pm, provider_user):
+        session = in_person(make, provider_user.provider, days_ahead=4, booked=12)
+        first = record(pm, country(8))
+        record(pm, RestrictionData(scope=RestrictionScope.MUNICIPALITIES, region_ids=[],
+                                   municipality_ids=[make.municipality("Västerås").id], in_force_from=today(),
+                                   max_group_size=10, description="Västerås: högst 10"))
+        assert lift(pm, first).waiting == 1 and proposal_of(session) is None
+
+    def test_easing_enough_proposes_from_the_easing_day(self, make, pm, provider_user):
+        session = in_person(make, provider_user.provider, days_ahead=4, booked=12)
+        restriction = record(pm, country(8))
+        easing = today() + timedelta(days=6)
+        service.change_group_size(restriction, pm, easing, 20, confirmed_sessions=0)
+        db.session.commit()
+        assert rescheduling.reschedule().proposed == 1
+        assert proposal_of(session).earliest_day == easing + timedelta(days=14)
+
+    def test_the_providers_venue_is_never_taken_twice(self, make, pm, provider_user):
+        provider = provider_user.provider
+        sessions = [in_person(make, provider, booked=12, days_ahead=4 + n) for n in range(3)]
+        restriction = record(pm, country(8))
+        lift(pm, restriction)
+        spans = sorted((m.starts_at, m.ends_at) for s in sessions for m in proposal_of(s).meetings)
+        assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:]))
+
+    def test_the_slot_with_fewest_clashes_is_chosen_among_the_earliest(self, make, pm, provider_user):
+        session = in_person(make, provider_user.provider, days_ahead=4, booked=12)
+        restriction = record(pm, country(8))
+        first = working_day_from(today() + timedelta(days=14))
+        # Four of its employees are booked elsewhere on the first possible day.
+        busy_day = in_person(make, make.provider(), booked=0, days_ahead=(first - today()).days, place="Karlstad")
+        for booking in db.session.scalars(select(Booking).where(Booking.session_id == session.id).limit(4)):
+            make.booking(busy_day, booking.employee)
+
+        lift(pm, restriction)
+
+        proposal = proposal_of(session)
+        assert local(proposal.meetings[0].starts_at).date() == working_day_from(first + timedelta(days=1))
+        assert proposal.clash_count == 0
+
+    def test_no_room_before_the_period_ends_is_flagged_to_pm_and_provider(self, make, pm, provider_user, programme):
+        session = in_person(make, provider_user.provider, days_ahead=4, booked=12)
+        restriction = record(pm, country(8))
+        programme.period_end = today() + timedelta(days=15)
+        db.session.commit()
+
+        report = lift(pm, restriction)
+
+        assert report.unplaceable == 1
+        assert proposal_of(session).status == ProposalStatus.UNPLACEABLE and not proposal_of(session).meetings
+        told = db.session.scalars(select(Notification.user_id).where(Notification.kind == "session.unplaceable")).all()
+        assert sorted(told) == sorted([pm.id, provider_user.id])
+        assert rescheduling.reschedule().unplaceable == 0  # flagged once
+        assert [row.session_id for row in service.unplaceable_sessions()] == [session.id]
+
+    def test_auto_confirm_opens_the_session_at_once(self, make, pm, provider_user, programme):
+        programme.auto_confirm_reschedule = True
+        db.session.commit()
+        session = in_person(make, provider_user.provider, days_ahead=4, booked=12)
+        restriction = record(pm, country(8))
+
+        report = lift(pm, restriction)
+
+        assert report.confirmed == 1
+        db.session.refresh(session)
+        assert session.status == SessionStatus.OPEN and session.postponed_by_id is None
+        assert proposal_of(session).status == ProposalStatus.CONFIRMED
+        assert local(session.meetings[0].starts_at).date() >= today() + timedelta(days=14)
+
+
+class TestConfirming:
+    @pytest.fixture
+    def proposed(self, make, pm, provider_user):
+        session = in_person(make, provider_user.provider, days_ahead=4, booked=12, days=(0, 2))
+        session.capacity = 12  # full: the waitlist stays a waitlist
+        waiting = make.booking(session, make.employee(), BookingStatus.WAITLISTED)
+        restriction = record(pm, country(8))
+        lift(pm, restriction)
+        return session, proposal_of(session), waiting
+
+    def test_confirming_opens_the_session_with_the_proposed_meetings_and_keeps_bookings(self, proposed, provider_user):
+        session, proposal, waiting = proposed
+        meeting_ids = [m.id for m in session.meetings]
+        spans = [(m.starts_at, m.ends_at) for m in proposal.meetings]
+        sequence = session.ical_sequence
+
+        assert rescheduling.confirm_proposal(proposal, provider_user) is True
+        db.session.commit()
+
+        db.session.refresh(session)
+        assert session.status == SessionStatus.OPEN and session.postponed_by_id is None and session.postponed_at is None
+        assert [m.id for m in session.meetings] == meeting_ids  # moved in place: calendar events keep their ids
+        assert [(m.starts_at, m.ends_at) for m in session.meetings] == spans
+        assert session.ical_sequence == sequence + 1
+        assert session.seats_taken == 12 and db.session.get(Booking, waiting.id).status == BookingStatus.WAITLISTED
+        assert session.booking_deadline < spans[0][0] and session.cancellation_deadline > datetime.now(timezone.utc)
+        assert proposal.status == ProposalStatus.CONFIRMED and proposal.decided_by_id == provider_user.id
+
+    def test_everyone_is_told_the_new_dates_with_the_calendar_file(self, proposed, provider_user):
+        session, proposal, _ = proposed
+        rescheduling.confirm_proposal(proposal, provider_user)
+        db.session.commit()
+        told = db.session.scalars(select(Notification).where(Notification.kind == "session.dates_changed")).all()
+        assert len(told) == 2 and all(n.user.role == Role.HR for n in told)
+        mail = db.session.scalars(
+            select(OutboxEmail).where(OutboxEmail.to_address == f"person{session.id}-0@example.se",
+                                      OutboxEmail.attachment_type == "text/calendar").order_by(OutboxEmail.id.desc())
+        ).first()
+        assert f"SEQUENCE:{session.ical_sequence}" in mail.attachment_content
+        assert proposal.meetings[0].starts_at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ") in mail.attachment_content
+
+    def test_employees_whose_new_dates_clash_are_flagged_to_their_hr(self, make, pm, provider_user):
+        session = in_person(make, provider_user.provider, days_ahead=4, booked=12)
+        restriction = record(pm, country(8))
+        lift(pm, restriction)
+        proposal = proposal_of(session)
+        booking = db.session.scalars(select(Booking).where(Booking.session_id == session.id).limit(1)).one()
+        # Booked meanwhile on another session at the proposed time.
+        day = local(proposal.meetings[0].starts_at).date()
+        other = in_person(make, make.provider(), booked=0, days_ahead=(day - today()).days, place="Karlstad")
+        make.booking(other, booking.employee)
+
+        rescheduling.confirm_proposal(proposal, provider_user)
+        db.session.commit()
+
+        hr_note = db.session.scalars(
+            select(Notification).where(Notification.kind == "session.dates_changed",
+                                       Notification.user.has(company_id=booking.company_id))
+        ).one()
+        assert booking.employee.name in hr_note.body.split("\n\n")[-1]
+
+    def test_another_provider_cannot_confirm(self, proposed, make):
+        _, proposal, _ = proposed
+        with pytest.raises(DomainError):
+            rescheduling.confirm_proposal(proposal, make.user(Role.PROVIDER))
+
+    def test_a_proposal_that_no_longer_holds_is_replaced_by_a_fresh_one(self, proposed, provider_user, make):
+        session, proposal, _ = proposed
+        first = proposal.meetings[0]
+        # The venue was taken meanwhile by a new session of the same provider.
+        course, västerås = make.course(provider_user.provider), make.municipality("Västerås")
+        taken = Session(course=course, status=SessionStatus.OPEN, capacity=5,
+                        booking_deadline=first.starts_at - timedelta(days=1),
+                        cancellation_deadline=first.starts_at - timedelta(days=1))
+        taken.meetings.append(Meeting(starts_at=first.starts_at, ends_at=first.ends_at, venue="Sal 1",
+                                      municipality=västerås))
+        db.session.add(taken)
+        db.session.commit()
+
+        assert rescheduling.confirm_proposal(proposal, provider_user) is False
+        db.session.commit()
+
+        assert proposal.status == ProposalStatus.REPLACED
+        fresh = proposal_of(session)
+        assert fresh.id != proposal.id and fresh.status == ProposalStatus.PROPOSED
+        assert fresh.meetings[0].starts_at != first.starts_at
+
+    def test_dates_the_provider_picks_replace_the_proposal(self, proposed, provider_user):
+        from portal.services import catalogue
+        from portal.services.catalogue import meetings_as_data
+
+        session, proposal, _ = proposed
+        data = meetings_as_data(session.meetings)
+        day = local(proposal.meetings[0].starts_at).date() + timedelta(days=7)
+        day = working_day_from(day)
+        while not is_working_day(day + timedelta(days=2)):
+            day = working_day_from(day + timedelta(days=1))
+        for meeting, offset in zip(data, (0, 2)):
+            meeting.starts_at = at(day + timedelta(days=offset))
+            meeting.ends_at = meeting.starts_at + timedelta(hours=6)
+        catalogue.change_session_dates(session, provider_user, data, session.booking_deadline,
+                                       session.cancellation_deadline, confirmed_clashes=None)
+        db.session.commit()
+        assert session.status == SessionStatus.OPEN and proposal_of(session).status == ProposalStatus.REPLACED
+
+    def test_picked_dates_inside_the_notice_or_on_a_holiday_are_refused(self, proposed, provider_user):
+        from portal.services import catalogue
+        from portal.services.catalogue import meetings_as_data
+
+        session, _, _ = proposed
+        data = meetings_as_data(session.meetings)
+        soon = working_day_from(today() + timedelta(days=3))
+        for meeting, offset in zip(data, (0, 2)):
+            meeting.starts_at = at(soon + timedelta(days=offset))
+            meeting.ends_at = meeting.starts_at + timedelta(hours=6)
+        with pytest.raises(InvalidInput) as refused, force_locale("en"):
+            catalogue.change_session_dates(session, provider_user, data, session.booking_deadline - timedelta(days=30),
+                                           session.cancellation_deadline - timedelta(days=30))
+        assert "notice" in refused.value.errors["meetings-0-starts_at"]
+        christmas = date(today().year + 1, 12, 25)
+        for meeting, day in zip(data, (christmas, working_day_from(christmas + timedelta(days=1)))):
+            meeting.starts_at = at(day)
+            meeting.ends_at = meeting.starts_at + timedelta(hours=6)
+        db.session.rollback()
+        deadline = at(today() + timedelta(days=30))
+        with pytest.raises(InvalidInput) as refused, force_locale("en"):
+            catalogue.change_session_dates(session, provider_user, data, deadline, deadline)
+        assert "holiday" in refused.value.errors["meetings-0-starts_at"]
+
+    def test_cancelling_the_session_settles_the_proposal(self, proposed, provider_user):
+        from portal.services import catalogue
+
+        session, proposal, _ = proposed
+        catalogue.cancel_session(session, provider_user, "")
+        db.session.commit()
+        db.session.refresh(proposal)
+        assert proposal.status == ProposalStatus.REPLACED
+
+
+def test_postponing_and_proposing_are_audited(make, pm, provider_user):
+    session = in_person(make, provider_user.provider, booked=12, days_ahead=4)
+    restriction = record(pm, country(8))
+    lift(pm, restriction)
+    actions = db.session.scalars(
+        select(AuditEvent.action).where(AuditEvent.object_id.in_([session.id, restriction.id])).order_by(AuditEvent.id)
+    ).all()
+    assert ["restriction.recorded", "session.postponed", "restriction.lifted", "session.dates_proposed"] == [
+        a for a in actions if a.startswith(("restriction.", "session."))
+    ]
+
+
+def test_a_second_click_on_record_saves_nothing_more(make, pm, provider_user):
+    """No session to postpone, so both clicks carry the same (zero) count: the second is refused."""
+    data = country(8)
+    record(pm, data)
+    with pytest.raises(DomainError):
+        service.record_restriction(pm, data, confirmed_sessions=0)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Restriction.id))) == 1
+    record(pm, country(8, description="Ett annat beslut"))  # a different restriction is fine
