@@ -23,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     refuse_unsafe_production(app)
     init_headers(app)
+    _trust_proxies(app)
 
     from portal import models  # noqa: F401  (registers the tables)
 
@@ -46,6 +47,16 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind PORTAL_PROXIES reverse proxies, read the client's address and scheme from their
+    X-Forwarded-For/-Proto/-Host headers; a header set by anyone further out is ignored."""
+    proxies = app.config["PORTAL_PROXIES"]
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
 
 
 def _normalise_database_url(app: Flask) -> None:

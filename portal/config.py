@@ -25,12 +25,17 @@ class Config:
     SESSION_COOKIE_SECURE = PRODUCTION or os.environ.get("PORTAL_SECURE_COOKIES") == "1"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     WTF_CSRF_HEADERS = ["X-CSRFToken"]
+    # How many reverse proxies (nginx, a load balancer) stand in front of gunicorn. Sign-in
+    # throttling counts attempts per client address: behind a proxy, without this, every visitor
+    # would share the proxy's address. 0 (the default) trusts no X-Forwarded-* header at all.
+    PORTAL_PROXIES = int(os.environ.get("PORTAL_PROXIES", "0"))
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the signed session
     # Where people reach the portal; links in mail sent by scheduled jobs start with it.
     PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000")
     # The scheduler: when the daily rescheduling runs (local time), and how many days ahead meetings are reminded.
     PORTAL_RESCHEDULE_AT = os.environ.get("PORTAL_RESCHEDULE_AT", "05:30")
     PORTAL_REMINDER_DAYS = int(os.environ.get("PORTAL_REMINDER_DAYS", "2"))
+    PORTAL_PURGE_AT = os.environ.get("PORTAL_PURGE_AT", "03:15")
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")  # empty: mail is written to the log
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "portal@kompetenslyft.example")

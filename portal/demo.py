@@ -586,7 +586,7 @@ def _attendance_and_hours(demo: _Demo) -> None:
                 db.session.add(HoursEntry(
                     employee=booking.employee, entry_date=meeting.starts_at.astimezone(STOCKHOLM).date(),
                     minutes=meeting.minutes, source=HoursSource.ATTENDANCE, attendance=attendance,
-                    course=session.course, verification=Verification.VERIFIED, verified_by_id=recorder.id,
+                    session=session, course=session.course, verification=Verification.VERIFIED, verified_by_id=recorder.id,
                     delivery=Delivery.IN_PERSON if meeting.municipality is not None else Delivery.DIGITAL,
                     verified_at=recorded, created_by_id=recorder.id, created_at=recorded,
                 ))

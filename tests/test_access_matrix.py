@@ -184,6 +184,12 @@ EXPECTED: dict[str, Route] = {
     "users.invite": gated(pm="ok"),
     "users.deactivate": gated(pm="ok", ids={"user_id": "user"}),  # any account but one's own
     "users.activate": gated(pm="ok", ids={"user_id": "user"}),
+    "privacy.index": gated(pm="ok"),
+    "privacy.retention": gated(pm="ok", data={"retention_years": "5"}),
+    "privacy.purge": gated(pm="ok"),
+    "privacy.person": gated(pm="ok", ids={"employee_id": "employee"}),  # any company's person
+    "privacy.export": gated(pm="ok", ids={"employee_id": "employee"}),
+    "privacy.erase": gated(pm="ok", ids={"employee_id": "employee"}),  # unconfirmed: the form again, nothing erased
 }
 
 

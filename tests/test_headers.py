@@ -98,3 +98,23 @@ def test_user_text_that_looks_like_markup_or_htmx_renders_inert(client, make, ct
     page = client.get(f"/catalogue/courses/{course.id}").get_data(as_text=True)
     assert "&lt;div hx-get=&#34;/logout&#34;" in page or "&lt;div hx-get=&quot;/logout&quot;" in page
     assert 'hx-get="/logout"' not in page and "<script>alert" not in page and 'hx-post="/x' not in page
+
+
+@pytest.mark.parametrize("proxies, recorded", [(0, "127.0.0.1"), (1, "203.0.113.7")])
+def test_sign_in_attempts_are_counted_per_client_behind_the_declared_proxies(app, proxies, recorded):
+    """Behind a reverse proxy (PORTAL_PROXIES=1) the client's own address is throttled; with no
+    proxy declared a forged X-Forwarded-For is ignored, so no one can dodge the limit with it."""
+    from sqlalchemy import select
+
+    from portal.models import SignInAttempt
+    from tests.conftest import csrf_token
+
+    config = config_for_tests(app.config["SQLALCHEMY_DATABASE_URI"]) | {"PORTAL_PROXIES": proxies}
+    with another_app(config) as served:
+        client = served.test_client()
+        token = csrf_token(client)
+        client.post("/login", data={"email": "nobody@example.se", "password": "wrong password here",
+                                    "csrf_token": token},
+                    headers={"X-Forwarded-For": "203.0.113.7"}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+        with served.app_context():
+            assert db.session.scalars(select(SignInAttempt.address)).all() == [recorded]

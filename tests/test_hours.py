@@ -68,6 +68,7 @@ def add_entry(employee, minutes, day=None, source=HoursSource.MANUAL, verificati
 
         session = factories.session()
         booking = factories.booking(session, employee)
+        entry.session = session
         entry.attendance = Attendance(booking=booking, meeting=session.meetings[0], status=AttendanceStatus.ATTENDED)
     db.session.add(entry)
     db.session.commit()

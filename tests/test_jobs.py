@@ -96,7 +96,8 @@ class TestScheduler:
     def test_every_job_is_scheduled_one_run_at_a_time(self, app):
         scheduler = build_scheduler(app, BackgroundScheduler)
         jobs = {job.id: job for job in scheduler.get_jobs()}
-        assert set(jobs) == {"send_outbox", "release_caps", "reschedule_postponed", "send_meeting_reminders"}
+        assert set(jobs) == {"send_outbox", "release_caps", "reschedule_postponed", "send_meeting_reminders",
+                             "purge_attendance"}
         assert all(job.max_instances == 1 and job.coalesce for job in jobs.values())
         daily = jobs["reschedule_postponed"].trigger
         assert isinstance(daily, CronTrigger) and str(daily.fields[5]) == "5" and str(daily.fields[6]) == "30"
@@ -110,10 +111,11 @@ class TestScheduler:
         scheduler = build_scheduler(app, BackgroundScheduler)
         # Half past: well clear of the hourly job's minute, whenever the suite runs.
         now = NOW.replace(minute=30, second=0)
-        # The daily job last ran three days ago; the hourly one ran a minute ago.
+        # One daily job last ran three days ago; the others ran a minute ago.
         db.session.add_all([
             JobRun(job="reschedule_postponed", started_at=now - timedelta(days=3), outcome=RunOutcome.OK, counts={}),
             JobRun(job="send_meeting_reminders", started_at=now - timedelta(minutes=1), outcome=RunOutcome.OK, counts={}),
+            JobRun(job="purge_attendance", started_at=now - timedelta(minutes=1), outcome=RunOutcome.OK, counts={}),
         ])
         db.session.commit()
 
@@ -125,7 +127,8 @@ class TestScheduler:
 
     def test_a_job_never_run_is_caught_up(self, app, ctx):
         scheduler = build_scheduler(app, BackgroundScheduler)
-        assert set(catch_up(app, scheduler, NOW)) == {"reschedule_postponed", "send_meeting_reminders"}
+        assert set(catch_up(app, scheduler, NOW)) == {"reschedule_postponed", "send_meeting_reminders",
+                                                         "purge_attendance"}
 
     def test_every_job_can_run_once_from_the_command_line(self, app, ctx):
         runner = app.test_cli_runner()

@@ -89,7 +89,7 @@ class TestPlans:
         done = make.booking(past, anna, plan_item_id=item.id)
         attendance = Attendance(booking=done, meeting=past.meetings[0], status=AttendanceStatus.ATTENDED)
         db.session.add(HoursEntry(delivery=Delivery.IN_PERSON, employee=anna, entry_date=date.today(), minutes=360, source=HoursSource.ATTENDANCE,
-                                  attendance=attendance, verification=Verification.VERIFIED))
+                                  attendance=attendance, session=past, verification=Verification.VERIFIED))
         db.session.commit()
         line = plans.progress(plan).items[0]
         assert (line.planned_minutes, line.booked_minutes, line.completed_minutes) == (960, 720, 360)

@@ -161,7 +161,8 @@ def _at(day: date, hour: int = 0) -> datetime:
 
 def _hours(world, employee, day, minutes, source, verification, delivery, course, session_id, attendance):
     db.session.add(HoursEntry(employee=employee, entry_date=day, minutes=minutes, source=source,
-                              verification=verification, delivery=delivery, course=course, attendance=attendance))
+                              verification=verification, delivery=delivery, course=course, attendance=attendance,
+                              session_id=session_id if attendance is not None else None))
     world.entries.append(Entry(
         employee, employee.company, employee.company.municipality.region_id, day, minutes, source, verification,
         delivery, course, [a.id for a in course.competence_areas] if course else [], session_id,

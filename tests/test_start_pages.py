@@ -23,7 +23,7 @@ def _attended(make, session, employee):
     attendance = Attendance(booking=booking, meeting=session.meetings[0], status=AttendanceStatus.ATTENDED)
     db.session.add(HoursEntry(delivery=Delivery.IN_PERSON,
         employee=employee, entry_date=date(2026, 2, 2), minutes=session.meetings[0].minutes,
-        source=HoursSource.ATTENDANCE, attendance=attendance, verification=Verification.VERIFIED,
+        source=HoursSource.ATTENDANCE, attendance=attendance, session=session, verification=Verification.VERIFIED,
     ))
     db.session.commit()
 

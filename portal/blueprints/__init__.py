@@ -16,6 +16,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.blueprints.main.routes import bp as main_bp
     from portal.blueprints.notifications.routes import bp as notifications_bp
     from portal.blueprints.plans.routes import bp as plans_bp
+    from portal.blueprints.privacy.routes import bp as privacy_bp
     from portal.blueprints.provider.routes import bp as provider_bp
     from portal.blueprints.reports.routes import bp as reports_bp
     from portal.blueprints.restrictions.routes import bp as restrictions_bp
@@ -36,6 +37,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(restrictions_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(users_bp)
+    app.register_blueprint(privacy_bp)
     init_layout(app)
     init_restriction_labels(app)
     _register_error_pages(app)

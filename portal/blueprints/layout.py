@@ -27,6 +27,7 @@ NAVIGATION = {
         ("reports.index", _l("Reports")),
         ("jobs.index", _l("Scheduled jobs")),
         ("users.index", _l("Accounts")),
+        ("privacy.index", _l("Personal data")),
     ],
 }
 

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from portal.jobs.outbox import send_outbox
 from portal.jobs.reminders import send_meeting_reminders
 from portal.jobs.rescheduling import reschedule_postponed
+from portal.jobs.retention import purge_attendance
 from portal.jobs.seats import release_caps
 from portal.services.job_runs import last_success_started
 
@@ -48,6 +49,7 @@ JOBS = [
     Job(release_caps, _l("Release seat caps"), lambda app, zone: IntervalTrigger(minutes=5, timezone=zone)),
     Job(reschedule_postponed, _l("Reschedule postponed sessions"), _daily_at("PORTAL_RESCHEDULE_AT")),
     Job(send_meeting_reminders, _l("Meeting reminders"), lambda app, zone: CronTrigger(minute=5, timezone=zone)),
+    Job(purge_attendance, _l("Purge old attendance registers"), _daily_at("PORTAL_PURGE_AT")),
 ]
 JOBS_BY_NAME = {job.name: job for job in JOBS}
 # A run never overlaps the previous one, and runs missed while busy collapse into one.

@@ -99,6 +99,8 @@ class Session(db.Model):
     postponed_by_id: Mapped[int | None] = mapped_column(ForeignKey("restrictions.id"), index=True)
     # When it was postponed: meetings that started before then have happened and keep their dates.
     postponed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When its attendance register was purged under the retention setting: hours stay, marks are gone.
+    attendance_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text, default="")
     # Raised whenever the meetings change, so calendar clients replace the old events.
     ical_sequence: Mapped[int] = mapped_column(default=0)

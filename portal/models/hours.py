@@ -10,7 +10,7 @@ from portal.models.types import StrEnum, UTCDateTime, enum_type, utcnow
 
 if TYPE_CHECKING:
     from portal.models.bookings import Attendance
-    from portal.models.catalogue import Course
+    from portal.models.catalogue import Course, Session
     from portal.models.organisations import Employee
 
 
@@ -36,10 +36,11 @@ class HoursEntry(db.Model):
     __tablename__ = "hours_entries"
     __table_args__ = (
         CheckConstraint("minutes > 0 AND minutes <= 1440", name="minutes_within_a_day"),
-        # Attendance creates its entry; a manual entry has none.
+        # Attendance creates its entry, for its session; a manual entry has neither. Once the
+        # session's attendance register is purged (retention), the entry keeps its session only.
         CheckConstraint(
-            "(source = 'attendance' AND attendance_id IS NOT NULL)"
-            " OR (source = 'manual' AND attendance_id IS NULL)",
+            "(source = 'attendance' AND session_id IS NOT NULL)"
+            " OR (source = 'manual' AND attendance_id IS NULL AND session_id IS NULL)",
             name="source_matches_attendance",
         ),
         Index("ix_hours_entries_employee_id_entry_date", "employee_id", "entry_date"),
@@ -53,6 +54,7 @@ class HoursEntry(db.Model):
     source: Mapped[HoursSource] = mapped_column(enum_type(HoursSource, "hours_source"))
     # Unique: an attended meeting yields its hours once, never twice.
     attendance_id: Mapped[int | None] = mapped_column(ForeignKey("attendances.id", ondelete="CASCADE"), unique=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id"), index=True)
     course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"), index=True)
     # An attended meeting with a venue was in person, one without was digital; HR says for its own.
     delivery: Mapped[Delivery] = mapped_column(enum_type(Delivery, "delivery"))
@@ -69,6 +71,7 @@ class HoursEntry(db.Model):
 
     employee: Mapped["Employee"] = relationship()
     attendance: Mapped["Attendance | None"] = relationship()
+    session: Mapped["Session | None"] = relationship()
     course: Mapped["Course | None"] = relationship()
 
     def __repr__(self) -> str:

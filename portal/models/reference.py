@@ -62,6 +62,7 @@ class Programme(db.Model):
         CheckConstraint("target_individuals >= 0", name="target_individuals_not_negative"),
         CheckConstraint("target_hours >= 0", name="target_hours_not_negative"),
         CheckConstraint("notice_days BETWEEN 0 AND 365", name="notice_days_range"),
+        CheckConstraint("retention_years IS NULL OR retention_years BETWEEN 1 AND 50", name="retention_years_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,6 +74,8 @@ class Programme(db.Model):
     target_hours: Mapped[int] = mapped_column(default=0)
     notice_days: Mapped[int] = mapped_column(default=14)
     auto_confirm_reschedule: Mapped[bool] = mapped_column(default=False)
+    # Attendance registers of sessions that ended longer ago are purged; None keeps them.
+    retention_years: Mapped[int | None]
 
     def __repr__(self) -> str:
         return f"<Programme {self.name!r}>"

@@ -107,7 +107,8 @@ def record_attendance(
         if status == AttendanceStatus.ATTENDED and entry is None:
             db.session.add(HoursEntry(
                 employee_id=booking.employee_id, entry_date=day, minutes=meeting.minutes,
-                source=HoursSource.ATTENDANCE, attendance_id=attendance.id, course_id=course_id,
+                source=HoursSource.ATTENDANCE, attendance_id=attendance.id, session_id=meeting.session_id,
+                course_id=course_id,
                 delivery=Delivery.IN_PERSON if meeting.municipality_id else Delivery.DIGITAL,
                 verification=Verification.VERIFIED, verified_by_id=actor.id, verified_at=now,
                 created_by_id=actor.id, created_at=now,
@@ -131,6 +132,8 @@ def _check(meeting: Meeting, actor: User) -> None:
         raise DomainError(_("Only the course's provider takes attendance."))
     if not has_started(meeting):
         raise DomainError(_("Attendance can be taken once the meeting has started."))
+    if meeting.session.attendance_purged_at is not None:
+        raise DomainError(_("The session's attendance register has been purged under the retention rule."))
 
 
 def _check_day(employee_ids: list[int], day: date, minutes: int) -> None:

@@ -2,12 +2,12 @@
 from dataclasses import dataclass, field
 
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
 from portal.models import (
-    Attendance, Booking, BookingStatus, CompetenceArea, Course, Employee, HoursEntry, HoursSource, Meeting,
+    Booking, BookingStatus, CompetenceArea, Course, Employee, HoursEntry, HoursSource, Meeting,
     PlanItem, Priority, Programme, TrainingPlan, User,
 )
 from portal.models.plans import plan_item_employees
@@ -184,9 +184,9 @@ def _completed_minutes(item_ids: list[int]) -> dict[int, int]:
         return {}
     rows = db.session.execute(
         select(Booking.plan_item_id, func.sum(HoursEntry.minutes))
-        .join(Attendance, Attendance.booking_id == Booking.id)
-        .join(HoursEntry, HoursEntry.attendance_id == Attendance.id)
-        .where(Booking.plan_item_id.in_(item_ids), HoursEntry.source == HoursSource.ATTENDANCE)
+        .join(HoursEntry, and_(HoursEntry.session_id == Booking.session_id, HoursEntry.employee_id == Booking.employee_id))
+        .where(Booking.plan_item_id.in_(item_ids), Booking.status == BookingStatus.BOOKED,
+               HoursEntry.source == HoursSource.ATTENDANCE)
         .group_by(Booking.plan_item_id)
     )
     return {item_id: int(minutes or 0) for item_id, minutes in rows}

@@ -16,7 +16,7 @@ from sqlalchemy import Select, and_, case, distinct, func, literal_column, selec
 from portal.extensions import db
 from portal.i18n import swedish_order
 from portal.models import (
-    Attendance, AttendanceStatus, Booking, Company, CompetenceArea, Course, Delivery, Employee, EmploymentStatus,
+    Company, CompetenceArea, Course, Delivery, Employee, EmploymentStatus,
     Gender, HoursEntry, HoursSource, Municipality, PlanItem, Provider, Region, TrainingPlan, Verification,
 )
 from portal.models.catalogue import course_competence_areas
@@ -157,11 +157,7 @@ def _entries(filters: ReportFilters, which, *extra, with_sessions: bool = False)
     statement = select(*columns).join(Employee, Employee.id == HoursEntry.employee_id).where(which)
     if with_sessions:
         # An entry from an attended meeting belongs to the meeting's session.
-        statement = statement.add_columns(
-            case((Attendance.status == AttendanceStatus.ATTENDED, Booking.session_id)).label("session_id")
-        ).outerjoin(Attendance, Attendance.id == HoursEntry.attendance_id).outerjoin(
-            Booking, Booking.id == Attendance.booking_id
-        )
+        statement = statement.add_columns(HoursEntry.session_id)
     if filters.period_from is not None:
         statement = statement.where(HoursEntry.entry_date >= filters.period_from)
     if filters.period_to is not None:
