@@ -43,6 +43,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_blueprints(app)
 
+    from portal.bench import init_bench
+
+    init_bench(app)
+
     from portal.cli import register_cli
 
     register_cli(app)

@@ -36,6 +36,8 @@ class Config:
     PORTAL_RESCHEDULE_AT = os.environ.get("PORTAL_RESCHEDULE_AT", "05:30")
     PORTAL_REMINDER_DAYS = int(os.environ.get("PORTAL_REMINDER_DAYS", "2"))
     PORTAL_PURGE_AT = os.environ.get("PORTAL_PURGE_AT", "03:15")
+    # bench/run.py only: count SQL statements per response and serve the floor route (portal/bench.py).
+    PORTAL_BENCH = os.environ.get("PORTAL_BENCH") == "1"
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")  # empty: mail is written to the log
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "portal@kompetenslyft.example")

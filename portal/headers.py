@@ -40,3 +40,5 @@ def refuse_unsafe_production(app: Flask) -> None:
         raise RuntimeError("PORTAL_ENV=production needs SECRET_KEY set to a long random value (32 characters or more).")
     if app.debug or app.config.get("DEBUG"):
         raise RuntimeError("PORTAL_ENV=production refuses to run with debugging on (FLASK_DEBUG).")
+    if app.config.get("PORTAL_BENCH"):
+        raise RuntimeError("PORTAL_ENV=production refuses the benchmark instrumentation (PORTAL_BENCH).")
