@@ -1,4 +1,5 @@
-"""Command-line tasks: reference data and the demo programme."""
+"""Command-line tasks: reference data, the demo programme and synthetic programmes at scale."""
+import time
 from datetime import date, timedelta
 
 import click
@@ -49,6 +50,34 @@ def register_cli(app: Flask) -> None:
         click.echo("Demo programme created. Accounts (password %s):" % DEMO_PASSWORD)
         for email, what in DEMO_ACCOUNTS:
             click.echo(f"  {email:<24} {what}")
+
+    @portal_group.command("generate")
+    @click.option("--scale", type=float, default=1.0, show_default=True,
+                  help="1 is 1,000 companies, 50,000 employees, 10,000 sessions; every count scales with it.")
+    @click.option("--seed", type=int, default=1, show_default=True, help="The same seed and anchor give the same data.")
+    @click.option("--anchor", type=click.DateTime(["%Y-%m-%d"]), help="Lay dates out around this day's Monday.")
+    @click.option("--reset", is_flag=True, help="Empty every table except the reference data first.")
+    def generate_command(scale: float, seed: int, anchor, reset: bool):
+        """Build a synthetic programme at a chosen scale, bulk-loaded, for performance work."""
+        from portal.generate import (
+            GenerationError, build_scaled_programme, empty_programme_tables, holds_programme_data,
+        )
+
+        started = time.perf_counter()
+        if not inspect(db.engine).has_table(Programme.__tablename__):
+            raise click.ClickException("The database has no tables: run `flask db upgrade` first.")
+        if holds_programme_data():
+            if not reset:
+                raise click.ClickException("The database is not empty. Use --reset to empty it (reference data stays).")
+            empty_programme_tables()
+        try:
+            counts = build_scaled_programme(scale, seed, _monday_of(anchor.date() if anchor else date.today()))
+        except GenerationError as error:
+            raise click.ClickException(str(error)) from error
+        db.session.commit()
+        for name, count in counts.items():
+            click.echo(f"  {name:<24} {count:>10,}")
+        click.echo(f"Built in {time.perf_counter() - started:.1f} s.")
 
     @portal_group.command("scheduler")
     def scheduler_command():
