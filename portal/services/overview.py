@@ -47,24 +47,16 @@ def current_programme() -> Programme | None:
     return db.session.scalars(select(Programme).order_by(Programme.id).limit(1)).first()
 
 
-def _seat_counts():
-    """Booked and waitlisted per session, as a subquery."""
-    return (
-        select(
-            Booking.session_id,
-            func.count().filter(Booking.status == BookingStatus.BOOKED).label("booked"),
-            func.count().filter(Booking.status == BookingStatus.WAITLISTED).label("waitlisted"),
-        )
-        .group_by(Booking.session_id)
-        .subquery()
-    )
+def _first_meeting():
+    """The session's first meeting, read per session through its (session, start) index."""
+    return select(func.min(Meeting.starts_at)).where(Meeting.session_id == Session.id).correlate(Session).scalar_subquery()
 
 
-def _first_meetings():
+def _waitlisted():
     return (
-        select(Meeting.session_id, func.min(Meeting.starts_at).label("first_meeting"))
-        .group_by(Meeting.session_id)
-        .subquery()
+        select(func.count(Booking.id))
+        .where(Booking.session_id == Session.id, Booking.status == BookingStatus.WAITLISTED)
+        .correlate(Session).scalar_subquery()
     )
 
 
@@ -72,52 +64,48 @@ def _session_rows(statement) -> list[SessionRow]:
     return [SessionRow(*row) for row in db.session.execute(statement)]
 
 
+COMING = [SessionStatus.PLANNED, SessionStatus.OPEN, SessionStatus.POSTPONED]
+
+
 def upcoming_sessions_of_provider(provider_id: int, limit: int = 25) -> list[SessionRow]:
-    seats, first = _seat_counts(), _first_meetings()
+    """Booked seats are the session's own counter (the booking service keeps it with the bookings);
+    the other figures are read per session listed, never aggregated over every booking."""
+    first = _first_meeting()
     statement = (
         select(
-            Session.id, Course.title, Session.status, first.c.first_meeting, Session.capacity,
-            func.coalesce(seats.c.booked, 0), func.coalesce(seats.c.waitlisted, 0),
+            Session.id, Course.title, Session.status, first, Session.capacity, Session.seats_taken, _waitlisted(),
             Session.min_participants, Session.booking_deadline,
         )
         .join(Course, Course.id == Session.course_id)
-        .join(first, first.c.session_id == Session.id)
-        .outerjoin(seats, seats.c.session_id == Session.id)
         .where(
             Course.provider_id == provider_id,
-            Session.status.in_([SessionStatus.PLANNED, SessionStatus.OPEN, SessionStatus.POSTPONED]),
+            Session.status.in_(COMING),
             select(func.max(Meeting.ends_at)).where(Meeting.session_id == Session.id).scalar_subquery() >= utcnow(),
         )
-        .order_by(first.c.first_meeting, Session.id)
+        .order_by(first, Session.id)
         .limit(limit)
     )
     return _session_rows(statement)
 
 
 def upcoming_sessions_of_company(company_id: int, limit: int = 10) -> list[SessionRow]:
-    seats, first = _seat_counts(), _first_meetings()
-    ours = func.count(Booking.id).filter(Booking.status == BookingStatus.BOOKED)
+    first = _first_meeting()
+    ours = (
+        select(func.count(Booking.id))
+        .where(Booking.session_id == Session.id, Booking.company_id == company_id,
+               Booking.status == BookingStatus.BOOKED)
+        .correlate(Session).scalar_subquery()
+    )
+    booked_by_us = select(Booking.session_id).where(
+        Booking.company_id == company_id, Booking.status != BookingStatus.CANCELLED)
     statement = (
         select(
-            Session.id, Course.title, Session.status, first.c.first_meeting, Session.capacity,
-            func.coalesce(func.max(seats.c.booked), 0), func.coalesce(func.max(seats.c.waitlisted), 0),
+            Session.id, Course.title, Session.status, first, Session.capacity, Session.seats_taken, _waitlisted(),
             Session.min_participants, Session.booking_deadline, ours,
         )
         .join(Course, Course.id == Session.course_id)
-        .join(first, first.c.session_id == Session.id)
-        .join(Booking, Booking.session_id == Session.id)
-        .outerjoin(seats, seats.c.session_id == Session.id)
-        .where(
-            Booking.company_id == company_id,
-            Booking.status != BookingStatus.CANCELLED,
-            Session.status.in_([SessionStatus.PLANNED, SessionStatus.OPEN, SessionStatus.POSTPONED]),
-            first.c.first_meeting >= utcnow(),
-        )
-        .group_by(
-            Session.id, Course.title, Session.status, first.c.first_meeting, Session.capacity,
-            Session.min_participants, Session.booking_deadline,
-        )
-        .order_by(first.c.first_meeting, Session.id)
+        .where(Session.id.in_(booked_by_us), Session.status.in_(COMING), first >= utcnow())
+        .order_by(first, Session.id)
         .limit(limit)
     )
     return _session_rows(statement)

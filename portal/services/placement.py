@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import null, select, union_all, update
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
@@ -23,6 +23,22 @@ RUNNING = (SessionStatus.PLANNED, SessionStatus.OPEN, SessionStatus.COMPLETED)
 DEFAULT_NOTICE_DAYS = 14
 # Without a programme period, the search still ends somewhere.
 LONGEST_SEARCH = timedelta(days=2 * 365)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The programme's settings the placement reads, read once for a whole run of the job."""
+
+    notice_days: int = DEFAULT_NOTICE_DAYS
+    period_end: date | None = None
+    auto_confirm: bool = False
+
+    @classmethod
+    def load(cls) -> "Settings":
+        programme = current_programme()
+        if programme is None:
+            return cls()
+        return cls(programme.notice_days, programme.period_end, programme.auto_confirm_reschedule)
 
 
 def venue_key(venue: str, municipality_id: int | None) -> str | None:
@@ -103,6 +119,7 @@ def in_person_places(meetings) -> set[int]:
 
 def earliest_day(
     session: Session, rules: tuple[Rule, ...], today: date, places: set[int] | None = None, *, keep_planned: bool = True,
+    settings: Settings | None = None,
 ) -> date | None:
     """The first day new dates may start: the day the restrictions let the session's booked group
     meet again in its places, or today if later, plus the programme's notice period, and never before
@@ -114,30 +131,24 @@ def earliest_day(
     released = release_day(rules, places, session.seats_taken)
     if released is None:
         return None
-    earliest = max(released, today) + timedelta(days=notice_days())
+    earliest = max(released, today) + timedelta(days=(settings or Settings.load()).notice_days)
     # Never earlier than it was planned: a session whose dates come after the lift keeps them if it can.
     planned = min((m.starts_at for m in moving), default=None) if keep_planned else None
     return max(earliest, planned.astimezone(local_zone()).date()) if planned else earliest
 
 
-def notice_days() -> int:
-    programme = current_programme()
-    return programme.notice_days if programme else DEFAULT_NOTICE_DAYS
+def last_day(earliest: date, settings: Settings) -> date:
+    return settings.period_end or earliest + LONGEST_SEARCH
 
 
-def last_day(earliest: date) -> date:
-    programme = current_programme()
-    return programme.period_end if programme else earliest + LONGEST_SEARCH
-
-
-def slot_request(session: Session, earliest: date) -> SlotRequest:
+def slot_request(session: Session, earliest: date, settings: Settings) -> SlotRequest:
     move = meetings_to_move(session)
     zone = local_zone()
     sittings = sittings_of(
         [((m.starts_at, m.ends_at), venue_key(m.venue, m.municipality_id), m.municipality_id) for m in move.meetings], zone,
     )
-    return SlotRequest(sittings=sittings, earliest=earliest, latest=last_day(earliest), booked=session.seats_taken,
-                       not_before=move.not_before)
+    return SlotRequest(sittings=sittings, earliest=earliest, latest=last_day(earliest, settings),
+                       booked=session.seats_taken, not_before=move.not_before)
 
 
 # What else is on
@@ -151,6 +162,8 @@ def constraints_for(session: Session, rules: tuple[Rule, ...], since: datetime) 
 
 
 def _venues_in_use(session: Session, since: datetime) -> dict[str, list[Span]]:
+    """The provider's in-person venues in use from `since` on: held or planned meetings, and dates
+    proposed for its other postponed sessions. One query."""
     provider_id = session.course.provider_id
     held = (
         select(Meeting.venue, Meeting.municipality_id, Meeting.starts_at, Meeting.ends_at)
@@ -168,9 +181,8 @@ def _venues_in_use(session: Session, since: datetime) -> dict[str, list[Span]]:
                Meeting.municipality_id.is_not(None), ProposedMeeting.ends_at > since)
     )
     busy: dict[str, list[Span]] = {}
-    for statement in (held, proposed):
-        for venue, municipality_id, starts, ends in db.session.execute(statement):
-            busy.setdefault(venue_key(venue, municipality_id), []).append((starts, ends))
+    for venue, municipality_id, starts, ends in db.session.execute(union_all(held, proposed)):
+        busy.setdefault(venue_key(venue, municipality_id), []).append((starts, ends))
     for spans in busy.values():
         spans.sort()
     return busy
@@ -178,11 +190,12 @@ def _venues_in_use(session: Session, since: datetime) -> dict[str, list[Span]]:
 
 def _employees_busy(session_id: int, since: datetime) -> dict[int, list[Span]]:
     """Each employee booked on the session: the spans of their other booked meetings, and of the
-    dates proposed for other postponed sessions they are booked on."""
+    dates proposed for other postponed sessions they are booked on. One query, whose rows without a
+    span list everyone booked, so one with nothing else on is still there (the spans' types come
+    from the first part of the union)."""
     booked_here = select(Booking.employee_id).where(Booking.session_id == session_id, Booking.status == BookingStatus.BOOKED)
-    busy: dict[int, list[Span]] = {employee_id: [] for employee_id in db.session.scalars(booked_here)}
-    if not busy:
-        return busy
+    alone = select(Booking.employee_id, null().label("starts_at"), null().label("ends_at")).where(
+        Booking.session_id == session_id, Booking.status == BookingStatus.BOOKED)
     others = (
         select(Booking.employee_id, Meeting.starts_at, Meeting.ends_at)
         .join(Session, Session.id == Booking.session_id).join(Meeting, Meeting.session_id == Session.id)
@@ -197,9 +210,11 @@ def _employees_busy(session_id: int, since: datetime) -> dict[int, list[Span]]:
                Booking.session_id != session_id, RescheduleProposal.status == ProposalStatus.PROPOSED,
                ProposedMeeting.ends_at > since)
     )
-    for statement in (others, proposed):
-        for employee_id, starts, ends in db.session.execute(statement):
-            busy[employee_id].append((starts, ends))
+    busy: dict[int, list[Span]] = {}
+    for employee_id, starts, ends in db.session.execute(union_all(others, proposed, alone)):
+        spans = busy.setdefault(employee_id, [])
+        if starts is not None:
+            spans.append((starts, ends))
     return busy
 
 
@@ -208,8 +223,9 @@ def _employees_busy(session_id: int, since: datetime) -> dict[int, list[Span]]:
 def chosen_date_errors(session: Session, spans: list[Span], places: list[tuple[str, int | None]]) -> dict[str, str]:
     """The same rules as the proposals, for the dates a provider types for a session a restriction
     postponed: each meeting that moves must pass them. `places` are each meeting's venue and municipality."""
-    rules = current_rules(today())
-    earliest = earliest_day(session, rules, today(), {m for _venue, m in places if m is not None}, keep_planned=False)
+    rules, settings = current_rules(today()), Settings.load()
+    earliest = earliest_day(session, rules, today(), {m for _venue, m in places if m is not None}, keep_planned=False,
+                            settings=settings)
     waiting = active_proposal(session.id)
     if earliest is not None and waiting is not None:
         earliest = min(earliest, waiting.earliest_day)  # the notice counts from when dates were proposed
@@ -223,13 +239,13 @@ def chosen_date_errors(session: Session, spans: list[Span], places: list[tuple[s
         return {}
     zone = local_zone()
     sittings = sittings_of([(spans[i], venue_key(*places[i]), places[i][1]) for i in moving], zone)
-    request = SlotRequest(sittings=sittings, earliest=earliest, latest=last_day(earliest), booked=session.seats_taken,
-                          not_before=meetings_to_move(session).not_before)
+    request = SlotRequest(sittings=sittings, earliest=earliest, latest=last_day(earliest, settings),
+                          booked=session.seats_taken, not_before=meetings_to_move(session).not_before)
     constraints = constraints_for(session, rules, min(spans[i][0] for i in moving))
     messages = {
         "working_day": _("Choose a working day: not a weekend or a public holiday."),
         "too_early": _("The earliest start is %(day)s: the restriction's end plus %(n)s days' notice.",
-                       day=format_day(earliest), n=notice_days()),
+                       day=format_day(earliest), n=settings.notice_days),
         "past_period": _("The programme period ends %(day)s.", day=format_day(request.latest)),
         "before_held": _("The meetings that have been held come first."),
         "venue_taken": _("Another of your sessions uses this venue then."),

@@ -16,7 +16,6 @@ from portal.models.types import utcnow
 from portal.services import DomainError, InvalidInput, audit, notifications, placement
 from portal.services.catalogue import MeetingData, apply_new_dates, meetings_as_data
 from portal.services.locking import lock_sessions
-from portal.services.overview import current_programme
 from portal.services.slots import Rule, Slot, find_slot
 from portal.urls import external_url
 
@@ -53,10 +52,10 @@ def reschedule(restriction_id: int | None = None, today: date | None = None) -> 
     has two proposals waiting (a unique index is the last word)."""
     today = today or placement.today()
     report = RescheduleReport()
-    rules = placement.current_rules(today)
+    rules, settings = placement.current_rules(today), placement.Settings.load()
     for session_id in sessions_to_reschedule(restriction_id):
         try:
-            outcome = propose(session_id, rules, today)
+            outcome = propose(session_id, rules, today, settings)
             db.session.commit()
         except (OperationalError, IntegrityError):
             db.session.rollback()
@@ -66,7 +65,7 @@ def reschedule(restriction_id: int | None = None, today: date | None = None) -> 
     return report
 
 
-def propose(session_id: int, rules: tuple[Rule, ...], today: date) -> str:
+def propose(session_id: int, rules: tuple[Rule, ...], today: date, settings: placement.Settings) -> str:
     """Propose dates for one postponed session; returns what became of it."""
     locked = lock_sessions([session_id])
     if not locked:
@@ -74,10 +73,10 @@ def propose(session_id: int, rules: tuple[Rule, ...], today: date) -> str:
     session = locked[0]
     if session.status != SessionStatus.POSTPONED or session.postponed_by_id is None or placement.active_proposal(session.id):
         return "settled"  # another scheduler, or the provider, got there first
-    earliest = placement.earliest_day(session, rules, today)
+    earliest = placement.earliest_day(session, rules, today, settings=settings)
     if earliest is None:
         return "waiting"
-    request = placement.slot_request(session, earliest)
+    request = placement.slot_request(session, earliest, settings)
     slot = find_slot(request, placement.constraints_for(session, rules, from_local(earliest, time(0, 0))))
     proposal = RescheduleProposal(session_id=session.id, restriction_id=session.postponed_by_id, earliest_day=earliest)
     db.session.add(proposal)
@@ -93,8 +92,7 @@ def propose(session_id: int, rules: tuple[Rule, ...], today: date) -> str:
     audit.record(None, "session.dates_proposed", "session", session.id, provider_id=session.course.provider_id,
                  proposal_id=proposal.id, clashes=slot.clashes,
                  meetings=[[m.starts_at.isoformat(), m.ends_at.isoformat()] for m in proposal.meetings])
-    programme = current_programme()
-    if programme is not None and programme.auto_confirm_reschedule:
+    if settings.auto_confirm:
         _confirm(proposal, session, None)
         return "confirmed"
     _tell_proposed(session, proposal)
@@ -125,7 +123,7 @@ def confirm_proposal(proposal: RescheduleProposal, actor: User) -> bool:
     if not _still_holds(proposal, session):
         placement.close_proposals(session.id, None)
         today = placement.today()
-        propose(session.id, placement.current_rules(today), today)
+        propose(session.id, placement.current_rules(today), today, placement.Settings.load())
         return False
     _confirm(proposal, session, actor)
     return True
