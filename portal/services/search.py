@@ -89,16 +89,12 @@ def upcoming() -> ColumnElement[bool]:
 def search_sessions(filters: CatalogueFilters, page: int = 1) -> Page[CatalogueRow]:
     """One page of upcoming sessions of courses in the catalogue, by first meeting."""
     # Correlated per session, so each is an index look-up for the sessions the filters leave.
+    # Booked seats are the session's own counter, kept by the booking service with the bookings.
     first_meeting = select(func.min(Meeting.starts_at)).where(Meeting.session_id == Session.id).scalar_subquery()
-    booked = (
-        select(func.count(Booking.id))
-        .where(Booking.session_id == Session.id, Booking.status == BookingStatus.BOOKED)
-        .scalar_subquery()
-    )
     statement = (
         select(
             Session.id, Course.id, Course.title, Provider.name, Course.format, Session.status,
-            first_meeting, Session.capacity, booked, Course.certified, Course.shared_niche,
+            first_meeting, Session.capacity, Session.seats_taken, Course.certified, Course.shared_niche,
         )
         .join(Course, Course.id == Session.course_id)
         .join(Provider, Provider.id == Course.provider_id)
@@ -106,7 +102,7 @@ def search_sessions(filters: CatalogueFilters, page: int = 1) -> Page[CatalogueR
         .order_by(first_meeting, Session.id)
     )
     if filters.seats_left:
-        statement = statement.where(Session.capacity > booked)
+        statement = statement.where(Session.capacity > Session.seats_taken)
     found = paginate_rows(statement, page, PER_PAGE, CatalogueRow)
     areas = _areas_by_course({row.course_id for row in found.items})
     places = _places_by_session([row.session_id for row in found.items])
