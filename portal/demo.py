@@ -16,6 +16,7 @@ from portal.models import (
     Municipality, Notification, PlanItem, Priority, Programme, Provider, ProviderKind, Region, Restriction,
     RestrictionScope, Role, Session, SessionStatus, SizeBand, TrainingPlan, User, Verification,
 )
+from portal.models.organisations import org_number
 from portal.services.accounts import hash_password
 from portal.services.reference import load_reference_data
 
@@ -260,10 +261,7 @@ def _working_day(day: date) -> date:
 def _org_number(rng: random.Random, taken: set[str]) -> str:
     """A valid, unused organisation number: 556 (aktiebolag), six digits, Luhn check digit."""
     while True:
-        digits = [5, 5, 6] + [rng.randint(0, 9) for _ in range(6)]
-        total = sum(sum(divmod(d * (2 - i % 2), 10)) for i, d in enumerate(digits))
-        number = "".join(map(str, digits)) + str((10 - total % 10) % 10)
-        number = f"{number[:6]}-{number[6:]}"
+        number = org_number("556" + "".join(str(rng.randint(0, 9)) for _ in range(6)))
         if number not in taken:
             taken.add(number)
             return number

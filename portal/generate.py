@@ -24,6 +24,7 @@ from portal.models import (
     TrainingPlan, User, Verification,
 )
 from portal.models.catalogue import course_competence_areas
+from portal.models.organisations import org_number
 from portal.models.plans import plan_item_employees
 from portal.models.types import UTCDateTime
 from portal.services.accounts import hash_password
@@ -820,13 +821,8 @@ def _office_moment(rng: random.Random, after: datetime, before: datetime) -> dat
 
 
 def _org_number(serial: int) -> str:
-    """A valid organisation number, unique per serial: 556 (aktiebolag), six digits, a Luhn check digit."""
-    digits = f"556{serial:06d}"
-    total = 0
-    for index, char in enumerate(digits):
-        value = int(char) * (2 if index % 2 == 0 else 1)
-        total += value - 9 if value > 9 else value
-    return f"{digits[:6]}-{digits[6:]}{(10 - total % 10) % 10}"
+    """A valid organisation number, unique per serial: 556 (aktiebolag) and six digits."""
+    return org_number(f"556{serial:06d}")
 
 
 def _is_working_day(day: date) -> bool:

@@ -9,6 +9,7 @@ from portal.models import (
     Booking, BookingStatus, CompetenceArea, Company, Course, CourseFormat, CourseLevel, Employee,
     Meeting, Municipality, Provider, ProviderKind, Role, Session, SessionStatus, SizeBand, User,
 )
+from portal.models.organisations import org_number as with_check_digit
 from portal.services.accounts import hash_password
 from tests.conftest import PASSWORD
 
@@ -30,13 +31,8 @@ def competence_area(code: str = "cnc") -> CompetenceArea:
 
 
 def org_number(serial: int) -> str:
-    """A valid Swedish organisation number (Luhn check digit), unique per serial."""
-    digits = f"55{serial:07d}"
-    total = 0
-    for index, char in enumerate(digits):
-        value = int(char) * (2 if index % 2 == 0 else 1)
-        total += value - 9 if value > 9 else value
-    return f"{digits[:6]}-{digits[6:]}{(10 - total % 10) % 10}"
+    """A valid Swedish organisation number, unique per serial."""
+    return with_check_digit(f"55{serial:07d}")
 
 
 def company(**fields) -> Company:

@@ -40,6 +40,12 @@ class Gender(StrEnum):
     NOT_STATED = "not_stated"
 
 
+def org_number(nine_digits: str) -> str:
+    """The organisation number NNNNNN-NNNN of nine digits and their Luhn check digit."""
+    total = sum(sum(divmod(int(d) * (2 - i % 2), 10)) for i, d in enumerate(nine_digits))
+    return f"{nine_digits[:6]}-{nine_digits[6:]}{(10 - total % 10) % 10}"
+
+
 class Company(db.Model):
     __tablename__ = "companies"
 
