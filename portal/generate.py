@@ -32,6 +32,8 @@ from portal.services.reference import load_reference_data
 
 SCALE_PASSWORD = "kompetenslyft-scale"
 MIN_SCALE = 0.002
+# Ten national programmes (5 million hours entries) is more than any benchmark here needs.
+MAX_SCALE = 10
 REFERENCE_TABLES = {Region.__tablename__, Municipality.__tablename__, CompetenceArea.__tablename__}
 
 MEETINGS_PER_SESSION = 3
@@ -242,6 +244,8 @@ def build_scaled_programme(scale: float, seed: int, anchor: date) -> dict[str, i
     around `anchor` (a Monday). Returns the rows written per table and the sessions postponed. The caller commits."""
     if scale < MIN_SCALE:
         raise GenerationError(f"The smallest scale is {MIN_SCALE}: two companies, 100 employees, 20 sessions.")
+    if scale > MAX_SCALE:
+        raise GenerationError(f"The largest scale is {MAX_SCALE}: 10,000 companies, 500,000 employees.")
     load_reference_data()
     build = _Build(
         rng=random.Random(seed), anchor=anchor, counts=ScaledCounts.at(scale),

@@ -186,3 +186,13 @@ def test_generated_accounts_sign_in_with_the_scale_password(generate):
     assert authenticate("pm@scale.example", SCALE_PASSWORD).role == Role.PM
     assert authenticate("hr1@scale.example", SCALE_PASSWORD).role == Role.HR
     assert authenticate("provider1@scale.example", SCALE_PASSWORD).role == Role.PROVIDER
+
+
+@pytest.mark.parametrize("scale, message", [("0", "smallest scale is 0.002"), ("-1", "smallest scale"),
+                                            ("11", "largest scale is 10"), ("abc", "not a valid float")])
+def test_a_scale_out_of_range_is_refused_and_writes_nothing(app, ctx, scale, message):
+    from portal.models import Employee
+
+    refused = app.test_cli_runner().invoke(args=["portal", "generate", "--scale", scale])
+    assert refused.exit_code != 0 and message in refused.output
+    assert count(Company) == count(Employee) == 0

@@ -25,10 +25,10 @@ from portal.services import DomainError, InvalidInput, audit
 from portal.services.booking import cancel_booking
 from portal.services.locking import lock_employees, lock_sessions
 from portal.services.pagination import Page, paginate_rows
+from portal.services.roster_views import every_word_in
 from portal.services.search import upcoming
 
 PER_PAGE = 50
-MAX_SEARCH_WORDS = 6
 ERASED_FIRST_NAME, ERASED_LAST_NAME = "Raderad", "person"
 RETENTION_YEARS = (1, 50)
 
@@ -57,12 +57,11 @@ class Erasure:
 def find_people(text: str = "", page: int = 1) -> Page[PersonRow]:
     """Employees of every company found by name or email, erased ones too: two queries."""
     haystack = func.lower(Employee.first_name + " " + Employee.last_name + " " + func.coalesce(Employee.email, ""))
-    words = [haystack.contains(word, autoescape=True) for word in text.lower().split()[:MAX_SEARCH_WORDS]]
     statement = (
         select(Employee.id, Employee.first_name, Employee.last_name, Employee.email, Company.name,
                Employee.is_active, Employee.erased_at)
         .join(Company, Company.id == Employee.company_id)
-        .where(and_(True, *words))
+        .where(every_word_in(haystack, text))
         .order_by(Employee.last_name, Employee.first_name, Employee.id)
     )
     return paginate_rows(statement, page, PER_PAGE, PersonRow)

@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 from enum import Enum
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 
 from portal.extensions import db
 from portal.models import Booking, BookingStatus, Employee, EmploymentStatus, Gender, Session
@@ -11,6 +11,11 @@ from portal.services.search import upcoming
 
 PER_PAGE = 50
 MAX_SEARCH_WORDS = 6
+
+
+def every_word_in(haystack, text: str) -> ColumnElement[bool]:
+    """Each word of `text` (the first few) somewhere in `haystack`, case folded; % and _ are literal."""
+    return and_(True, *[haystack.contains(word, autoescape=True) for word in text.lower().split()[:MAX_SEARCH_WORDS]])
 
 
 class Shown(str, Enum):
@@ -41,13 +46,12 @@ def roster(company_id: int, text: str = "", shown: Shown = Shown.ACTIVE, page: i
     haystack = func.lower(
         Employee.first_name + " " + Employee.last_name + " " + Employee.job_role + " " + func.coalesce(Employee.email, "")
     )
-    words = [haystack.contains(word, autoescape=True) for word in text.lower().split()[:MAX_SEARCH_WORDS]]
     statement = (
         select(
             Employee.id, Employee.first_name, Employee.last_name, Employee.email, Employee.job_role,
             Employee.employment_status, Employee.gender, Employee.birth_year, Employee.is_active,
         )
-        .where(Employee.company_id == company_id, Employee.erased_at.is_(None), and_(True, *words))
+        .where(Employee.company_id == company_id, Employee.erased_at.is_(None), every_word_in(haystack, text))
         .order_by(Employee.last_name, Employee.first_name, Employee.id)
     )
     if shown == Shown.ACTIVE:
