@@ -26,6 +26,9 @@ def create_app(config: dict | None = None) -> Flask:
     _trust_proxies(app)
 
     from portal import models  # noqa: F401  (registers the tables)
+    from portal.services import tallies
+
+    tallies.keep_in_step()
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))

@@ -19,7 +19,7 @@ from portal.extensions import db
 from portal.i18n import from_local
 from portal.models import (
     Attendance, AttendanceStatus, Booking, BookingStatus, Company, CompetenceArea, Course, CourseFormat, Delivery,
-    Employee, EmploymentStatus, Gender, HoursEntry, HoursSource, Meeting, Municipality, PlanItem, Priority,
+    Employee, EmploymentStatus, Gender, HoursEntry, HoursSource, HoursTally, Meeting, Municipality, PlanItem, Priority,
     Programme, Provider, ProviderKind, Region, Restriction, RestrictionScope, Role, Session, SessionStatus, SizeBand,
     TrainingPlan, User, Verification,
 )
@@ -28,6 +28,7 @@ from portal.models.organisations import org_number
 from portal.models.plans import plan_item_employees
 from portal.models.types import UTCDateTime
 from portal.services.accounts import hash_password
+from portal.services import tallies
 from portal.services.reference import load_reference_data
 
 SCALE_PASSWORD = "kompetenslyft-scale"
@@ -260,6 +261,9 @@ def build_scaled_programme(scale: float, seed: int, anchor: date) -> dict[str, i
     _allocate_bookings(build)
     for step in (_sessions, _meetings, _bookings, _attendances, _hours_entries):
         step(build, loader)
+    # The hours went in without the ORM, so nothing kept their tallies: build them all at once.
+    tallies.rebuild_all(connection)
+    loader.written[HoursTally.__tablename__] = db.session.scalar(select(func.count()).select_from(HoursTally))
     if connection.dialect.name == "postgresql":
         _finish_on_postgres(connection, [table for table in _programme_tables() if table.name in loader.written])
     postponed = sum(1 for session in build.sessions if session.status == SessionStatus.POSTPONED)

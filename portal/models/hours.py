@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -32,6 +32,9 @@ class Delivery(StrEnum):
     DIGITAL = "digital"
 
 
+PENDING = "source = 'manual' AND verification = 'pending'"
+
+
 class HoursEntry(db.Model):
     __tablename__ = "hours_entries"
     __table_args__ = (
@@ -45,6 +48,8 @@ class HoursEntry(db.Model):
         ),
         Index("ix_hours_entries_employee_id_entry_date", "employee_id", "entry_date"),
         Index("ix_hours_entries_entry_date", "entry_date"),
+        # The few entries waiting for the programme office, found without reading all the others.
+        Index("ix_hours_entries_pending", "employee_id", postgresql_where=text(PENDING), sqlite_where=text(PENDING)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,3 +81,41 @@ class HoursEntry(db.Model):
 
     def __repr__(self) -> str:
         return f"<HoursEntry {self.id} employee {self.employee_id} {self.minutes} min>"
+
+
+class TallyDimension(StrEnum):
+    """What a tally sums a person's counted minutes by, and what its key then holds."""
+
+    PERSON = "person"  # key 0: all their counted minutes
+    YEAR = "year"  # key: the year, e.g. 2026
+    MONTH = "month"  # key: year * 100 + month, e.g. 202611
+    DELIVERY = "delivery"  # key: 1 in person, 2 digital
+    COURSE = "course"  # key: the course's id, 0 for hours without a course
+    PROVIDER = "provider"  # key: the course's provider's id, 0 for hours without a course
+    AREA = "area"  # key: one of the course's competence areas' ids, 0 without a course or area
+    SESSION = "session"  # key: the session's id (hours from attended meetings only)
+
+
+class HoursTally(db.Model):
+    """A person's counted minutes per figure key, so the programme's figures need not read every entry.
+
+    Derived data, kept by services/tallies.py in the same flush as the hours entries it sums: one row
+    per person and key means "individuals" is a count of rows instead of a distinct count over all hours.
+    """
+
+    __tablename__ = "hours_tallies"
+    __table_args__ = (
+        CheckConstraint("minutes > 0", name="minutes_positive"),
+        # A figure reads one dimension's rows by key; on PostgreSQL from the index alone.
+        Index("ix_hours_tallies_dimension_key", "dimension", "key", postgresql_include=["employee_id", "minutes"]),
+        Index("ix_hours_tallies_company_id_dimension", "company_id", "dimension",
+              postgresql_include=["key", "employee_id", "minutes"]),
+    )
+
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), primary_key=True)
+    dimension: Mapped[TallyDimension] = mapped_column(
+        enum_type(TallyDimension, "tally_dimension"), primary_key=True
+    )
+    key: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    minutes: Mapped[int]

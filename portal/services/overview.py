@@ -2,17 +2,16 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.models import (
-    Booking, BookingStatus, Company, Course, Employee, EmploymentStatus, HoursEntry, HoursSource, Meeting,
+    Booking, BookingStatus, Company, Course, Employee, EmploymentStatus, HoursEntry, HoursSource, HoursTally, Meeting,
     Municipality, Programme, Provider, Region, Restriction, Session, SessionStatus,
-    Verification,
+    TallyDimension, Verification,
 )
 from portal.models.types import utcnow
-from portal.services.figures import counted_hours
 from portal.services.pagination import Page, paginate_rows
 
 
@@ -134,15 +133,14 @@ def company_overview(company: Company) -> CompanyOverview:
             .group_by(Employee.employment_status)
         ).all()
     )
-    hours = db.session.execute(
-        select(
-            func.count(distinct(case((counted_hours(), HoursEntry.employee_id)))),
-            func.coalesce(func.sum(case((counted_hours(), HoursEntry.minutes))), 0),
-            func.coalesce(func.sum(case((_pending(), HoursEntry.minutes))), 0),
-        )
+    counted = _people_tallies().where(HoursTally.company_id == company.id).subquery()
+    hours = db.session.execute(select(
+        select(func.count()).select_from(counted).scalar_subquery(),
+        select(func.coalesce(func.sum(counted.c.minutes), 0)).scalar_subquery(),
+        select(func.coalesce(func.sum(HoursEntry.minutes), 0))
         .join(Employee, Employee.id == HoursEntry.employee_id)
-        .where(Employee.company_id == company.id)
-    ).one()
+        .where(_pending(), Employee.company_id == company.id).scalar_subquery(),
+    )).one()
     return CompanyOverview(
         company=company,
         active_employees=sum(by_status.values()),
@@ -178,21 +176,22 @@ class ProgrammeOverview:
 COMPANIES_PER_PAGE = 25
 
 
+def _people_tallies() -> Select:
+    """Each person's counted minutes in all (their person tally): one row per person trained."""
+    return select(HoursTally.employee_id, HoursTally.minutes).where(HoursTally.dimension == TallyDimension.PERSON)
+
+
 def programme_overview(page: int = 1) -> ProgrammeOverview:
-    counted = (
-        select(HoursEntry.employee_id, HoursEntry.minutes).where(counted_hours()).subquery()
-    )
+    counted = _people_tallies().subquery()
     individuals, minutes = db.session.execute(
-        select(func.count(distinct(counted.c.employee_id)), func.coalesce(func.sum(counted.c.minutes), 0))
+        select(func.count(), func.coalesce(func.sum(counted.c.minutes), 0)).select_from(counted)
     ).one()
     per_company = (
         select(
-            Employee.company_id,
-            func.count(distinct(counted.c.employee_id)).label("individuals"),
-            func.sum(counted.c.minutes).label("minutes"),
+            HoursTally.company_id, func.count().label("individuals"), func.sum(HoursTally.minutes).label("minutes"),
         )
-        .join(Employee, Employee.id == counted.c.employee_id)
-        .group_by(Employee.company_id)
+        .where(HoursTally.dimension == TallyDimension.PERSON)
+        .group_by(HoursTally.company_id)
         .subquery()
     )
     company_rows = paginate_rows(

@@ -7,8 +7,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
 from portal.models import (
-    Booking, BookingStatus, CompetenceArea, Course, Employee, HoursEntry, HoursSource, Meeting,
-    PlanItem, Priority, Programme, TrainingPlan, User,
+    Booking, BookingStatus, CompetenceArea, Course, Employee, HoursTally, Meeting,
+    PlanItem, Priority, Programme, TallyDimension, TrainingPlan, User,
 )
 from portal.models.plans import plan_item_employees
 from portal.models.types import utcnow
@@ -182,11 +182,14 @@ def _booked_minutes(item_ids: list[int]) -> dict[int, int]:
 def _completed_minutes(item_ids: list[int]) -> dict[int, int]:
     if not item_ids:
         return {}
+    # A person's session tally holds the minutes their attended meetings of that session gave.
     rows = db.session.execute(
-        select(Booking.plan_item_id, func.sum(HoursEntry.minutes))
-        .join(HoursEntry, and_(HoursEntry.session_id == Booking.session_id, HoursEntry.employee_id == Booking.employee_id))
-        .where(Booking.plan_item_id.in_(item_ids), Booking.status == BookingStatus.BOOKED,
-               HoursEntry.source == HoursSource.ATTENDANCE)
+        select(Booking.plan_item_id, func.sum(HoursTally.minutes))
+        .join(HoursTally, and_(
+            HoursTally.employee_id == Booking.employee_id, HoursTally.dimension == TallyDimension.SESSION,
+            HoursTally.key == Booking.session_id,
+        ))
+        .where(Booking.plan_item_id.in_(item_ids), Booking.status == BookingStatus.BOOKED)
         .group_by(Booking.plan_item_id)
     )
     return {item_id: int(minutes or 0) for item_id, minutes in rows}

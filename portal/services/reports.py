@@ -3,6 +3,9 @@
 Every figure is over counted hours (figures.counted_hours) dated within the period. An individual counts
 once in a row however many entries they have there; one person can appear in several rows of a
 breakdown (two months, two courses), so rows need not add up to the headline figures.
+
+Without a period, the figures read the hours tallies (services/tallies.py), one row per person and
+key; with a period they sum the entries of its days the same way. Either way the SQL is the same shape.
 """
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -11,15 +14,16 @@ from datetime import date
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from sqlalchemy import Select, and_, case, distinct, func, literal_column, select
+from sqlalchemy import Select, Subquery, and_, case, distinct, func, literal_column, select
 
 from portal.extensions import db
 from portal.i18n import swedish_order
 from portal.models import (
     Company, CompetenceArea, Course, Delivery, Employee, EmploymentStatus,
-    Gender, HoursEntry, HoursSource, Municipality, PlanItem, Provider, Region, TrainingPlan, Verification,
+    Gender, HoursEntry, HoursSource, HoursTally, Municipality, PlanItem, Provider, Region, TallyDimension, TrainingPlan, Verification,
 )
 from portal.models.catalogue import course_competence_areas
+from portal.services import tallies
 from portal.services.figures import counted_hours
 from portal.services.overview import current_programme
 
@@ -148,32 +152,71 @@ def pending_hours():
     return and_(HoursEntry.source == HoursSource.MANUAL, HoursEntry.verification == Verification.PENDING)
 
 
+def _has_period(filters: ReportFilters) -> bool:
+    return filters.period_from is not None or filters.period_to is not None
+
+
+def _in_period(filters: ReportFilters) -> list:
+    where = []
+    if filters.period_from is not None:
+        where.append(HoursEntry.entry_date >= filters.period_from)
+    if filters.period_to is not None:
+        where.append(HoursEntry.entry_date <= filters.period_to)
+    return where
+
+
+def _in_companies(filters: ReportFilters, company_id) -> list:
+    if filters.company_id is not None:
+        return [company_id == filters.company_id]
+    if filters.region_id is not None:
+        return [company_id.in_(
+            select(Company.id).join(Municipality, Municipality.id == Company.municipality_id)
+            .where(Municipality.region_id == filters.region_id)
+        )]
+    return []
+
+
 def _entries(filters: ReportFilters, which, *extra, with_sessions: bool = False):
     """Hours entries of `which` kind in the filters, with their employee's company, as a subquery."""
     columns = [
         HoursEntry.employee_id, HoursEntry.minutes, HoursEntry.entry_date, HoursEntry.course_id,
         HoursEntry.delivery, Employee.company_id, *extra,
     ]
-    statement = select(*columns).join(Employee, Employee.id == HoursEntry.employee_id).where(which)
+    statement = (
+        select(*columns).join(Employee, Employee.id == HoursEntry.employee_id)
+        .where(which, *_in_period(filters), *_in_companies(filters, Employee.company_id))
+    )
     if with_sessions:
         # An entry from an attended meeting belongs to the meeting's session.
         statement = statement.add_columns(HoursEntry.session_id)
-    if filters.period_from is not None:
-        statement = statement.where(HoursEntry.entry_date >= filters.period_from)
-    if filters.period_to is not None:
-        statement = statement.where(HoursEntry.entry_date <= filters.period_to)
-    if filters.company_id is not None:
-        statement = statement.where(Employee.company_id == filters.company_id)
-    if filters.region_id is not None:
-        statement = statement.where(Employee.company_id.in_(
-            select(Company.id).join(Municipality, Municipality.id == Company.municipality_id)
-            .where(Municipality.region_id == filters.region_id)
-        ))
     return statement.subquery("entries")
 
 
-def _figures(entries) -> tuple:
-    return func.count(distinct(entries.c.employee_id)), func.sum(entries.c.minutes)
+def _per_person(filters: ReportFilters, dimension: TallyDimension) -> Subquery:
+    """(employee_id, company_id, key, minutes): each person's counted minutes per key in the filters.
+
+    Without a period, that is what the tallies hold; a period needs the entries of its days, summed here.
+    """
+    if _has_period(filters):
+        statement = tallies.summed(dimension, *_in_period(filters), *_in_companies(filters, Employee.company_id))
+    else:
+        statement = select(
+            HoursTally.employee_id, HoursTally.company_id, HoursTally.key, HoursTally.minutes,
+        ).where(HoursTally.dimension == dimension, *_in_companies(filters, HoursTally.company_id))
+    return statement.subquery(str(dimension))
+
+
+def _per_key(per_person: Subquery, key=None) -> Subquery:
+    """(key, individuals, minutes): a person has one row per key, so the rows of a key are its people."""
+    key = per_person.c.key if key is None else key
+    return (
+        select(key.label("key"), func.count().label("individuals"), func.sum(per_person.c.minutes).label("minutes"))
+        .group_by(key).subquery("per_key")
+    )
+
+
+def _figures(per_key: Subquery) -> tuple:
+    return per_key.c.individuals, per_key.c.minutes
 
 
 def _rows(statement: Select) -> list[tuple]:
@@ -183,27 +226,35 @@ def _rows(statement: Select) -> list[tuple]:
 
 def programme_report(filters: ReportFilters) -> Report:
     """Headline figures, every breakdown, and progress to the targets: about a dozen queries, whatever the data."""
-    flagged = _entries(
-        filters, counted_hours() | pending_hours(),
-        case((counted_hours(), 1), else_=0).label("counted"), with_sessions=True,
+    people = _per_person(filters, TallyDimension.PERSON)
+    sessions = _per_person(filters, TallyDimension.SESSION)
+    pending = (
+        select(HoursEntry.minutes).join(Employee, Employee.id == HoursEntry.employee_id)
+        .where(pending_hours(), *_in_period(filters), *_in_companies(filters, Employee.company_id))
+        .subquery("pending")
     )
-    counted = flagged.c.counted == 1
-    individuals, minutes, sessions, pending_minutes, pending_entries = db.session.execute(select(
-        func.count(distinct(case((counted, flagged.c.employee_id)))),
-        func.coalesce(func.sum(case((counted, flagged.c.minutes))), 0),
-        func.count(distinct(case((counted, flagged.c.session_id)))),
-        func.coalesce(func.sum(case((~counted, flagged.c.minutes))), 0),
-        func.count(case((~counted, 1))),
+    individuals, minutes, session_count, pending_minutes, pending_entries = db.session.execute(select(
+        select(func.count()).select_from(people).scalar_subquery(),
+        select(func.coalesce(func.sum(people.c.minutes), 0)).scalar_subquery(),
+        # Grouping, not count(DISTINCT): PostgreSQL then streams the keys in the index's order.
+        select(func.count()).select_from(select(sessions.c.key).group_by(sessions.c.key).subquery()).scalar_subquery(),
+        select(func.coalesce(func.sum(pending.c.minutes), 0)).scalar_subquery(),
+        select(func.count()).select_from(pending).scalar_subquery(),
     )).one()
 
-    entries = _entries(filters, counted_hours())
     programme = current_programme()
     return Report(
-        filters=filters, individuals=individuals, minutes=int(minutes), sessions=sessions,
+        filters=filters, individuals=individuals, minutes=int(minutes), sessions=session_count,
         pending_minutes=int(pending_minutes), pending_entries=pending_entries,
         breakdowns=[
-            _by_company(entries), _by_provider(entries), _by_course(entries), _by_area(entries),
-            _by_delivery(entries), _by_gender(entries), _by_status(entries), _by_age(entries), _by_month(entries),
+            _by_company(_per_key(people, people.c.company_id)),
+            _by_provider(_per_key(_per_person(filters, TallyDimension.PROVIDER))),
+            _by_course(_per_key(_per_person(filters, TallyDimension.COURSE))),
+            _by_area(_per_key(_per_person(filters, TallyDimension.AREA))),
+            _by_delivery(_per_key(_per_person(filters, TallyDimension.DELIVERY))),
+            _by_gender(people), _by_status(people),
+            _by_age(_per_person(filters, TallyDimension.YEAR)),
+            _by_month(_per_key(_per_person(filters, TallyDimension.MONTH))),
         ],
         target_individuals=programme.target_individuals if programme else None,
         target_hours=programme.target_hours if programme else None,
@@ -211,46 +262,38 @@ def programme_report(filters: ReportFilters) -> Report:
     )
 
 
-def _by_company(entries) -> Breakdown:
+def _by_company(companies: Subquery) -> Breakdown:
     rows = _rows(
-        select(Company.id, Company.name, *_figures(entries))
-        .join(Company, Company.id == entries.c.company_id)
-        .group_by(Company.id, Company.name)
+        select(Company.id, Company.name, *_figures(companies)).join(companies, companies.c.key == Company.id)
     )
     return Breakdown("company", _l("By company"), _l("Company"), _sorted_rows(rows))
 
 
-def _by_provider(entries) -> Breakdown:
+def _by_provider(providers: Subquery) -> Breakdown:
+    # Key 0 (hours without a course) finds no provider: the row without one.
     rows = _rows(
-        select(Provider.id, Provider.name, *_figures(entries))
-        .select_from(entries)
-        .outerjoin(Course, Course.id == entries.c.course_id)
-        .outerjoin(Provider, Provider.id == Course.provider_id)
-        .group_by(Provider.id, Provider.name)
+        select(Provider.id, Provider.name, *_figures(providers))
+        .select_from(providers).outerjoin(Provider, Provider.id == providers.c.key)
     )
     return Breakdown("provider", _l("By provider"), _l("Provider"), _sorted_rows(rows, none_label=NO_COURSE))
 
 
-def _by_course(entries) -> Breakdown:
+def _by_course(courses: Subquery) -> Breakdown:
     rows = _rows(
-        select(Course.id, Course.title, Provider.name, *_figures(entries))
-        .select_from(entries)
-        .outerjoin(Course, Course.id == entries.c.course_id)
+        select(Course.id, Course.title, Provider.name, *_figures(courses))
+        .select_from(courses)
+        .outerjoin(Course, Course.id == courses.c.key)
         .outerjoin(Provider, Provider.id == Course.provider_id)
-        .group_by(Course.id, Course.title, Provider.name)
     )
     # Two providers may give courses the same title: the provider tells them apart.
     named = [(key, f"{title} ({provider})" if key is not None else None, n, m) for key, title, provider, n, m in rows]
     return Breakdown("course", _l("By course"), _l("Course"), _sorted_rows(named, none_label=NO_COURSE))
 
 
-def _by_area(entries) -> Breakdown:
+def _by_area(areas: Subquery) -> Breakdown:
     rows = _rows(
-        select(CompetenceArea.id, CompetenceArea.name_sv, CompetenceArea.name_en, *_figures(entries))
-        .select_from(entries)
-        .outerjoin(course_competence_areas, course_competence_areas.c.course_id == entries.c.course_id)
-        .outerjoin(CompetenceArea, CompetenceArea.id == course_competence_areas.c.competence_area_id)
-        .group_by(CompetenceArea.id, CompetenceArea.name_sv, CompetenceArea.name_en)
+        select(CompetenceArea.id, CompetenceArea.name_sv, CompetenceArea.name_en, *_figures(areas))
+        .select_from(areas).outerjoin(CompetenceArea, CompetenceArea.id == areas.c.key)
     )
     english = str(get_locale()) == "en"
     named = [(key, (en if english else sv) if key is not None else None, n, m) for key, sv, en, n, m in rows]
@@ -260,66 +303,64 @@ def _by_area(entries) -> Breakdown:
     )
 
 
-def _by_delivery(entries) -> Breakdown:
-    found = _categories(select(entries.c.delivery, *_figures(entries)).group_by(entries.c.delivery))
+def _by_delivery(deliveries: Subquery) -> Breakdown:
+    by_key = {key: delivery for delivery, key in tallies.DELIVERY_KEYS.items()}
+    found = {str(by_key[key]): (n, m) for key, n, m in _rows(select(deliveries))}
     return Breakdown("delivery", _l("By format"), _l("Format"), _fixed_rows(found, DELIVERY_LABELS))
 
 
-def _by_gender(entries) -> Breakdown:
-    found = _categories(
-        select(Employee.gender, *_figures(entries)).join(Employee, Employee.id == entries.c.employee_id)
-        .group_by(Employee.gender)
-    )
+def _by_gender(people: Subquery) -> Breakdown:
+    roster = _with_employee(people)
+    found = _categories(_per_key(roster, roster.c.gender))
     return Breakdown("gender", _l("By gender"), _l("Gender"), _fixed_rows(found, GENDER_LABELS))
 
 
-def _by_status(entries) -> Breakdown:
-    found = _categories(
-        select(Employee.employment_status, *_figures(entries)).join(Employee, Employee.id == entries.c.employee_id)
-        .group_by(Employee.employment_status)
-    )
+def _by_status(people: Subquery) -> Breakdown:
+    roster = _with_employee(people)
+    found = _categories(_per_key(roster, roster.c.employment_status))
     return Breakdown(
         "status", _l("By employment status"), _l("Employment status"), _fixed_rows(found, STATUS_LABELS),
         note=_l("Employment status as the roster has it now."),
     )
 
 
-def _by_age(entries) -> Breakdown:
-    age = func.extract("year", entries.c.entry_date) - Employee.birth_year
+def _by_age(years: Subquery) -> Breakdown:
+    age = years.c.key - Employee.birth_year
     # Literal SQL strings: the same expression in every row, and no parameter for PostgreSQL to type.
     band = case(
         (Employee.birth_year.is_(None), literal_column(f"'{AGE_NOT_STATED}'")),
-        *[(age < next_band, literal_column(f"'{key}'")) for key, _, next_band in AGE_BANDS if next_band],
+        *[(age < literal_column(str(next_band)), literal_column(f"'{key}'"))
+          for key, _, next_band in AGE_BANDS if next_band],
         else_=literal_column(f"'{AGE_BANDS[-1][0]}'"),
     )
+    # Someone whose training spans a birthday into the next band counts once in each band.
     banded = (
-        select(entries.c.employee_id, entries.c.minutes, band.label("band"))
-        .join(Employee, Employee.id == entries.c.employee_id)
+        select(years.c.employee_id, band.label("key"), func.sum(years.c.minutes).label("minutes"))
+        .join(Employee, Employee.id == years.c.employee_id)
+        .group_by(years.c.employee_id, band)
         .subquery("banded")
     )
-    found = _categories(select(banded.c.band, *_figures(banded)).group_by(banded.c.band))
+    found = _categories(_per_key(banded))
     labels = {key: label for key, label, _ in AGE_BANDS} | {AGE_NOT_STATED: lazy_pgettext("gender", "Not stated")}
     return Breakdown("age", _l("By age band"), _l("Age band"), _fixed_rows(found, labels),
                      note=_l("Age in the year of the training."))
 
 
-def _by_month(entries) -> Breakdown:
-    dated = select(
-        entries.c.employee_id, entries.c.minutes,
-        func.extract("year", entries.c.entry_date).label("year"),
-        func.extract("month", entries.c.entry_date).label("month"),
-    ).subquery("dated")
-    found = {
-        (int(year), int(month)): (n, m)
-        for year, month, n, m in _rows(
-            select(dated.c.year, dated.c.month, *_figures(dated)).group_by(dated.c.year, dated.c.month)
-        )
-    }
+def _by_month(months: Subquery) -> Breakdown:
+    found = {divmod(key, 100): (n, m) for key, n, m in _rows(select(months))}
     rows = [
         Row(f"{year:04d}-{month:02d}", f"{year:04d}-{month:02d}", *found.get((year, month), (0, 0)))
         for year, month in _months(min(found, default=None), max(found, default=None))
     ]
     return Breakdown("month", _l("By month"), _l("Month"), rows)
+
+
+def _with_employee(people: Subquery) -> Subquery:
+    """The people's rows with their roster data, for breakdowns by what the roster says of them."""
+    return (
+        select(people.c.employee_id, people.c.minutes, Employee.gender, Employee.employment_status)
+        .join(Employee, Employee.id == people.c.employee_id).subquery("with_employee")
+    )
 
 
 def _months(first: tuple[int, int] | None, last: tuple[int, int] | None) -> Iterator[tuple[int, int]]:
@@ -332,8 +373,8 @@ def _months(first: tuple[int, int] | None, last: tuple[int, int] | None) -> Iter
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
-def _categories(statement: Select) -> dict[str, tuple[int, int]]:
-    return {str(key): (n, m) for key, n, m in _rows(statement)}
+def _categories(per_key: Subquery) -> dict[str, tuple[int, int]]:
+    return {str(key): (n, m) for key, n, m in _rows(select(per_key))}
 
 
 def _fixed_rows(found: dict[str, tuple[int, int]], labels: dict) -> list[Row]:

@@ -1,7 +1,7 @@
 """The register's one form: a person's attendance at a meeting."""
 from flask_wtf import FlaskForm
-from wtforms import SelectField
 
+from portal.blueprints.fields import SelectField
 from portal.models import AttendanceStatus
 
 

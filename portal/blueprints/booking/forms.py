@@ -1,8 +1,9 @@
 """The booking form: which employees to book."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField
 from wtforms.validators import DataRequired
+
+from portal.blueprints.fields import SelectMultipleField
 
 
 class BookForm(FlaskForm):

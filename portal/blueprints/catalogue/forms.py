@@ -3,10 +3,11 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SearchField, SelectField
+from wtforms import BooleanField, DateField, SearchField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
+from portal.blueprints.fields import SelectField
 from portal.blueprints.layout import FORMAT_LABELS
 from portal.blueprints.validators import clean_text, within_years
 from portal.i18n import swedish_order

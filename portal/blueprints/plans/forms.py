@@ -4,11 +4,12 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import DecimalField, IntegerField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import DecimalField, IntegerField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.blueprints.fields import SelectField, SelectMultipleField
 from portal.blueprints.validators import optional_int, clean_text, finite
 from portal.extensions import db
 from portal.models import CompetenceArea, Course, Employee, PlanItem, Priority, TrainingPlan

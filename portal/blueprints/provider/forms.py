@@ -4,13 +4,14 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
     BooleanField, DateField, DateTimeLocalField, DecimalField, FieldList, Form, FormField, HiddenField,
-    IntegerField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField, TimeField,
+    IntegerField, RadioField, StringField, SubmitField, TextAreaField, TimeField,
     URLField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.blueprints.fields import SelectField, SelectMultipleField
 from portal.blueprints.layout import FORMAT_LABELS, LEVEL_LABELS
 from portal.extensions import db
 from portal.i18n import from_local, swedish_order, to_local

@@ -3,10 +3,11 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField
+from wtforms import DateField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 
+from portal.blueprints.fields import SelectField
 from portal.blueprints.validators import optional_int, within_years
 from portal.i18n import swedish_order
 from portal.services.reports import ReportFilters

@@ -2,10 +2,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectMultipleField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from portal.blueprints.fields import SelectMultipleField
 from portal.blueprints.provider.forms import MultiCheckboxField
 from portal.blueprints.validators import clean_text, count_seen, optional_int, within_years
 from portal.extensions import db

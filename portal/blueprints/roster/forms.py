@@ -6,10 +6,11 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import EmailField, HiddenField, IntegerField, SearchField, SelectField, StringField
+from wtforms import EmailField, HiddenField, IntegerField, SearchField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
+from portal.blueprints.fields import SelectField
 from portal.blueprints.layout import STATUS_LABELS
 from portal.blueprints.validators import clean_text
 from portal.models import EmploymentStatus, Gender

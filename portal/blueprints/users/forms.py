@@ -2,10 +2,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import EmailField, RadioField, SelectField, StringField
+from wtforms import EmailField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length
 
+from portal.blueprints.fields import SelectField
 from portal.blueprints.layout import ROLE_LABELS
 from portal.blueprints.validators import clean_text, optional_int
 from portal.extensions import db
