@@ -6,7 +6,7 @@ import threading
 from datetime import date, datetime, timedelta, timezone
 
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal import create_app
 from portal.extensions import db
@@ -43,14 +43,14 @@ def assert_in_step() -> None:
 
 
 def test_a_known_entry_gives_its_tallies(ctx, make):
-    employee = make.employee()
+    employee = make.employee(birth_year=1980)
     course = make.course()
     db.session.add(HoursEntry(employee=employee, entry_date=date(2026, 3, 2), minutes=90, source=HoursSource.MANUAL,
                               verification=Verification.VERIFIED, delivery=Delivery.DIGITAL, course=course))
     db.session.commit()
     assert kept() == {
         (TallyDimension.PERSON, 0, employee.id, employee.company_id, 90),
-        (TallyDimension.YEAR, 2026, employee.id, employee.company_id, 90),
+        (TallyDimension.AGE, 2026 - employee.birth_year, employee.id, employee.company_id, 90),
         (TallyDimension.MONTH, 202603, employee.id, employee.company_id, 90),
         (TallyDimension.DELIVERY, tallies.DELIVERY_KEYS[Delivery.DIGITAL], employee.id, employee.company_id, 90),
         (TallyDimension.COURSE, course.id, employee.id, employee.company_id, 90),
@@ -107,6 +107,38 @@ def test_the_report_from_tallies_is_the_report_from_the_entries(ctx):
         )))
         assert from_tallies == live
     assert reports.programme_report(ReportFilters()).individuals > 0
+
+
+def test_a_changed_birth_year_moves_the_persons_age_tallies(ctx, make):
+    employee = make.employee(birth_year=1990)
+    db.session.add(HoursEntry(employee=employee, entry_date=date(2026, 3, 2), minutes=60, source=HoursSource.MANUAL,
+                              verification=Verification.VERIFIED, delivery=Delivery.DIGITAL))
+    db.session.commit()
+    ages = select(HoursTally.key).where(HoursTally.dimension == TallyDimension.AGE)
+    assert db.session.scalars(ages).all() == [36]
+    employee.birth_year = 1960
+    db.session.commit()
+    assert db.session.scalars(ages).all() == [66]
+    employee.birth_year = None  # as when the person is erased
+    db.session.commit()
+    assert db.session.scalars(ages).all() == [tallies.AGE_NOT_STATED_KEY]
+    assert_in_step()
+
+
+def test_a_course_given_other_competence_areas_moves_its_hours_to_them(ctx, make):
+    course = make.course(competence_areas=[make.competence_area("cnc")])
+    people = [make.employee() for _ in range(2)]
+    for person in people:
+        db.session.add(HoursEntry(employee=person, entry_date=date(2026, 3, 2), minutes=60, course=course,
+                                  source=HoursSource.MANUAL, verification=Verification.VERIFIED,
+                                  delivery=Delivery.DIGITAL))
+    db.session.commit()
+    welding, automation = make.competence_area("welding"), make.competence_area("automation")
+    course.competence_areas = [welding, automation]
+    db.session.commit()
+    areas = select(HoursTally.key, func.count()).where(HoursTally.dimension == TallyDimension.AREA).group_by(HoursTally.key)
+    assert dict(db.session.execute(areas).all()) == {welding.id: 2, automation.id: 2}
+    assert_in_step()
 
 
 def test_a_rollback_leaves_the_tallies_as_they_were(ctx, make):

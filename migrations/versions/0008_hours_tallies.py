@@ -23,7 +23,7 @@ PENDING = "source = 'manual' AND verification = 'pending'"
 def upgrade():
     op.create_table('hours_tallies',
     sa.Column('employee_id', sa.Integer(), nullable=False),
-    sa.Column('dimension', sa.Enum('person', 'year', 'month', 'delivery', 'course', 'provider', 'area', 'session', name='tally_dimension', native_enum=False, create_constraint=True), nullable=False),
+    sa.Column('dimension', sa.Enum('person', 'age', 'month', 'delivery', 'course', 'provider', 'area', 'session', name='tally_dimension', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('key', sa.Integer(), nullable=False),
     sa.Column('company_id', sa.Integer(), nullable=False),
     sa.Column('minutes', sa.Integer(), nullable=False),
@@ -49,7 +49,7 @@ def upgrade():
         else "CAST(EXTRACT(YEAR FROM h.entry_date) * 100 + EXTRACT(MONTH FROM h.entry_date) AS INTEGER)"
     )
     keys = {
-        "person": "0", "year": year, "month": month,
+        "person": "0", "age": f"COALESCE({year} - e.birth_year, -1)", "month": month,
         "delivery": "CASE h.delivery WHEN 'in_person' THEN 1 ELSE 2 END",
         "course": "COALESCE(h.course_id, 0)", "provider": "COALESCE(c.provider_id, 0)",
         "area": "COALESCE(a.competence_area_id, 0)", "session": "h.session_id",

@@ -87,7 +87,7 @@ class TallyDimension(StrEnum):
     """What a tally sums a person's counted minutes by, and what its key then holds."""
 
     PERSON = "person"  # key 0: all their counted minutes
-    YEAR = "year"  # key: the year, e.g. 2026
+    AGE = "age"  # key: the person's age in the entry's year (year - birth year), -1 without a birth year
     MONTH = "month"  # key: year * 100 + month, e.g. 202611
     DELIVERY = "delivery"  # key: 1 in person, 2 digital
     COURSE = "course"  # key: the course's id, 0 for hours without a course

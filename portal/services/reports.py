@@ -14,7 +14,7 @@ from datetime import date
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from sqlalchemy import Select, Subquery, and_, case, distinct, func, literal_column, select
+from sqlalchemy import Select, Subquery, and_, case, distinct, func, literal_column, select, true
 
 from portal.extensions import db
 from portal.i18n import swedish_order
@@ -46,6 +46,9 @@ class Row:
     minutes: int
 
 
+SHOWN_ROWS = 25
+
+
 @dataclass(frozen=True)
 class Breakdown:
     name: str  # a stable identifier: company, provider, course, area, delivery, gender, status, age, month
@@ -58,6 +61,13 @@ class Breakdown:
         # Labels are read in the language of the moment the report is made, not of whenever they are shown.
         for name in ("title", "column", "note"):
             object.__setattr__(self, name, str(getattr(self, name)))
+
+    def shown(self, limit: int = SHOWN_ROWS) -> list[Row]:
+        """The rows a page shows: all of them, or, when there are more, the `limit` with the most hours
+        (a national programme has thousands of courses; the downloads hold every row)."""
+        if len(self.rows) <= limit:
+            return self.rows
+        return sorted(self.rows, key=lambda row: (-row.minutes, -row.individuals))[:limit]
 
     @property
     def max_minutes(self) -> int:
@@ -228,23 +238,28 @@ def programme_report(filters: ReportFilters) -> Report:
     """Headline figures, every breakdown, and progress to the targets: about a dozen queries, whatever the data."""
     people = _per_person(filters, TallyDimension.PERSON)
     sessions = _per_person(filters, TallyDimension.SESSION)
-    pending = (
-        select(HoursEntry.minutes).join(Employee, Employee.id == HoursEntry.employee_id)
-        .where(pending_hours(), *_in_period(filters), *_in_companies(filters, Employee.company_id))
-        .subquery("pending")
-    )
-    individuals, minutes, session_count, pending_minutes, pending_entries = db.session.execute(select(
-        select(func.count()).select_from(people).scalar_subquery(),
-        select(func.coalesce(func.sum(people.c.minutes), 0)).scalar_subquery(),
-        # Grouping, not count(DISTINCT): PostgreSQL then streams the keys in the index's order.
-        select(func.count()).select_from(select(sessions.c.key).group_by(sessions.c.key).subquery()).scalar_subquery(),
-        select(func.coalesce(func.sum(pending.c.minutes), 0)).scalar_subquery(),
-        select(func.count()).select_from(pending).scalar_subquery(),
-    )).one()
+    people_total = select(
+        func.count().label("individuals"), func.coalesce(func.sum(people.c.minutes), 0).label("minutes"),
+    ).subquery("people_total")
+    # Pending entries are few and indexed; the roster is read only to filter by company.
+    in_companies = _in_companies(filters, Employee.company_id)
+    pending_total = select(
+        func.coalesce(func.sum(HoursEntry.minutes), 0).label("minutes"), func.count().label("entries"),
+    ).where(pending_hours(), *_in_period(filters))
+    if in_companies:
+        pending_total = pending_total.join(Employee, Employee.id == HoursEntry.employee_id).where(*in_companies)
+    pending_total = pending_total.subquery("pending_total")
+    # Grouping, not count(DISTINCT): PostgreSQL then streams the keys in the index's order.
+    session_count = select(func.count()).select_from(select(sessions.c.key).group_by(sessions.c.key).subquery())
+    individuals, minutes, pending_minutes, pending_entries, sessions_run = db.session.execute(
+        select(people_total.c.individuals, people_total.c.minutes, pending_total.c.minutes, pending_total.c.entries,
+               session_count.scalar_subquery())
+        .select_from(people_total.join(pending_total, true()))
+    ).one()
 
     programme = current_programme()
     return Report(
-        filters=filters, individuals=individuals, minutes=int(minutes), sessions=session_count,
+        filters=filters, individuals=individuals, minutes=int(minutes), sessions=sessions_run,
         pending_minutes=int(pending_minutes), pending_entries=pending_entries,
         breakdowns=[
             _by_company(_per_key(people, people.c.company_id)),
@@ -252,8 +267,8 @@ def programme_report(filters: ReportFilters) -> Report:
             _by_course(_per_key(_per_person(filters, TallyDimension.COURSE))),
             _by_area(_per_key(_per_person(filters, TallyDimension.AREA))),
             _by_delivery(_per_key(_per_person(filters, TallyDimension.DELIVERY))),
-            _by_gender(people), _by_status(people),
-            _by_age(_per_person(filters, TallyDimension.YEAR)),
+            *_by_gender_and_status(people),
+            _by_age(_per_person(filters, TallyDimension.AGE)),
             _by_month(_per_key(_per_person(filters, TallyDimension.MONTH))),
         ],
         target_individuals=programme.target_individuals if programme else None,
@@ -309,35 +324,39 @@ def _by_delivery(deliveries: Subquery) -> Breakdown:
     return Breakdown("delivery", _l("By format"), _l("Format"), _fixed_rows(found, DELIVERY_LABELS))
 
 
-def _by_gender(people: Subquery) -> Breakdown:
+def _by_gender_and_status(people: Subquery) -> tuple[Breakdown, Breakdown]:
+    """Both from one pass over the people: each has one gender and one status, so the groups of the
+    pairs add up exactly to each."""
+    genders: dict[str, tuple[int, int]] = {}
+    statuses: dict[str, tuple[int, int]] = {}
     roster = _with_employee(people)
-    found = _categories(_per_key(roster, roster.c.gender))
-    return Breakdown("gender", _l("By gender"), _l("Gender"), _fixed_rows(found, GENDER_LABELS))
-
-
-def _by_status(people: Subquery) -> Breakdown:
-    roster = _with_employee(people)
-    found = _categories(_per_key(roster, roster.c.employment_status))
-    return Breakdown(
-        "status", _l("By employment status"), _l("Employment status"), _fixed_rows(found, STATUS_LABELS),
-        note=_l("Employment status as the roster has it now."),
+    pairs = (
+        select(roster.c.gender, roster.c.employment_status, func.count(), func.sum(roster.c.minutes))
+        .group_by(roster.c.gender, roster.c.employment_status)
+    )
+    for gender, status, n, m in _rows(pairs):
+        for found, key in ((genders, str(gender)), (statuses, str(status))):
+            before = found.get(key, (0, 0))
+            found[key] = (before[0] + n, before[1] + m)
+    return (
+        Breakdown("gender", _l("By gender"), _l("Gender"), _fixed_rows(genders, GENDER_LABELS)),
+        Breakdown("status", _l("By employment status"), _l("Employment status"), _fixed_rows(statuses, STATUS_LABELS),
+                  note=_l("Employment status as the roster has it now.")),
     )
 
 
-def _by_age(years: Subquery) -> Breakdown:
-    age = years.c.key - Employee.birth_year
+def _by_age(ages: Subquery) -> Breakdown:
     # Literal SQL strings: the same expression in every row, and no parameter for PostgreSQL to type.
     band = case(
-        (Employee.birth_year.is_(None), literal_column(f"'{AGE_NOT_STATED}'")),
-        *[(age < literal_column(str(next_band)), literal_column(f"'{key}'"))
+        (ages.c.key == literal_column(str(tallies.AGE_NOT_STATED_KEY)), literal_column(f"'{AGE_NOT_STATED}'")),
+        *[(ages.c.key < literal_column(str(next_band)), literal_column(f"'{key}'"))
           for key, _, next_band in AGE_BANDS if next_band],
         else_=literal_column(f"'{AGE_BANDS[-1][0]}'"),
     )
     # Someone whose training spans a birthday into the next band counts once in each band.
     banded = (
-        select(years.c.employee_id, band.label("key"), func.sum(years.c.minutes).label("minutes"))
-        .join(Employee, Employee.id == years.c.employee_id)
-        .group_by(years.c.employee_id, band)
+        select(ages.c.employee_id, band.label("key"), func.sum(ages.c.minutes).label("minutes"))
+        .group_by(ages.c.employee_id, band)
         .subquery("banded")
     )
     found = _categories(_per_key(banded))

@@ -4,7 +4,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, time
 
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from portal.extensions import db
@@ -53,7 +53,9 @@ def reschedule(restriction_id: int | None = None, today: date | None = None) -> 
     today = today or placement.today()
     report = RescheduleReport()
     rules, settings = placement.current_rules(today), placement.Settings.load()
-    for session_id in sessions_to_reschedule(restriction_id):
+    for done, session_id in enumerate(sessions_to_reschedule(restriction_id)):
+        if done % STATISTICS_EVERY == 0:
+            _refresh_statistics()
         try:
             outcome = propose(session_id, rules, today, settings)
             db.session.commit()
@@ -63,6 +65,18 @@ def reschedule(restriction_id: int | None = None, today: date | None = None) -> 
         if outcome in ("proposed", "confirmed", "unplaceable", "waiting", "busy"):
             setattr(report, outcome, getattr(report, outcome) + 1)
     return report
+
+
+STATISTICS_EVERY = 100  # sessions proposed between two looks at the proposal tables' statistics
+
+
+def _refresh_statistics() -> None:
+    """On PostgreSQL, let the planner see how many proposals there are now. A run may add a thousand
+    to tables its statistics last saw empty; planned as if nearly empty, finding what else is on read
+    every proposed meeting once per proposal, and a run took 147 s instead of 13."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE reschedule_proposals, proposed_meetings"))
+        db.session.commit()
 
 
 def propose(session_id: int, rules: tuple[Rule, ...], today: date, settings: placement.Settings) -> str:

@@ -24,19 +24,20 @@ from portal.services.figures import counted_hours
 
 DELIVERY_KEYS = {Delivery.IN_PERSON: 1, Delivery.DIGITAL: 2}
 NONE_KEY = 0  # no course, no provider, no area; and the one key of a person's total
+AGE_NOT_STATED_KEY = -1
 
 
 def key_of(dimension: TallyDimension) -> ColumnElement[int]:
-    """The tally key of an hours entry for a dimension, as SQL over its columns (and, for a provider or
-    an area, over the course's; see `summed`).
+    """The tally key of an hours entry for a dimension, as SQL over its columns (and its person's, or,
+    for a provider or an area, its course's; see `summed`).
 
     Constants are literal SQL, not parameters, so the same expression can be grouped by on PostgreSQL."""
     year = func.extract("year", HoursEntry.entry_date)
     none = literal_column(str(NONE_KEY))
     if dimension == TallyDimension.PERSON:
         return none
-    if dimension == TallyDimension.YEAR:
-        return cast(year, Integer)
+    if dimension == TallyDimension.AGE:
+        return func.coalesce(cast(year, Integer) - Employee.birth_year, literal_column(str(AGE_NOT_STATED_KEY)))
     if dimension == TallyDimension.MONTH:
         return cast(year * literal_column("100") + func.extract("month", HoursEntry.entry_date), Integer)
     if dimension == TallyDimension.DELIVERY:
@@ -107,8 +108,8 @@ def rebuild_all(connection: Connection) -> None:
 
 
 def _people_to_refresh(session: OrmSession) -> set[int]:
-    """Whose tallies this flush changes: the people of hours entries written, changed or deleted, and
-    everyone with hours on a course whose competence areas changed."""
+    """Whose tallies this flush changes: the people of hours entries written, changed or deleted, people
+    whose birth year changed, and everyone with hours on a course whose competence areas changed."""
     people, courses = set(), []
     for item in chain(session.new, session.dirty, session.deleted):
         if isinstance(item, HoursEntry):
@@ -116,6 +117,8 @@ def _people_to_refresh(session: OrmSession) -> set[int]:
             people.update(inspect(item).attrs.employee_id.history.deleted)  # hours moved to someone else
         elif isinstance(item, Course) and inspect(item).attrs.competence_areas.history.has_changes():
             courses.append(item.id)
+        elif isinstance(item, Employee) and item not in session.new and inspect(item).attrs.birth_year.history.has_changes():
+            people.add(item.id)  # their ages change
     if courses:
         people.update(session.connection().scalars(
             select(HoursEntry.employee_id).where(HoursEntry.course_id.in_(courses)).distinct()
