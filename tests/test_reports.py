@@ -580,6 +580,28 @@ def test_the_page_shows_the_figures_with_charts_and_tables(client, programme):
         assert f'href="/{args}"' in text
 
 
+def test_a_long_breakdown_shows_its_rows_with_the_most_hours_and_the_download_holds_all(
+    client, programme, monkeypatch,
+):
+    world = build_world(43)
+    monkeypatch.setattr(reports, "SHOWN_ROWS", 2)
+    signed_in(client, Role.PM)
+    english(client)
+    by_company = expected_report(world, ReportFilters())["company"]
+    assert len(by_company) > 2
+    most = sorted(by_company.items(), key=lambda item: (-item[1][1], -item[1][0]))[:2]
+    names = {company.id: company.name for company in world.companies}
+    table = get(client, "/reports").get_data(as_text=True).split('id="table-company"')[1].split("</table>")[0]
+    assert table.count('<th scope="row"') == 2
+    for company_id, _ in most:
+        assert names[company_id] in table
+    assert f"The 2 with the most hours, of {len(by_company)}; the downloads hold them all." in table
+    month = get(client, "/reports").get_data(as_text=True).split('id="table-month"')[1].split("</table>")[0]
+    assert month.count('<th scope="row"') > 2  # months are a timeline: every one is shown
+    figures = get(client, "/reports/figures.csv").get_data(as_text=True)
+    assert all(names[company_id] in figures for company_id in by_company)
+
+
 def test_the_download_links_carry_the_valid_filters_only(client, programme):
     world = build_world(42)
     signed_in(client, Role.PM)

@@ -62,9 +62,10 @@ class Breakdown:
         for name in ("title", "column", "note"):
             object.__setattr__(self, name, str(getattr(self, name)))
 
-    def shown(self, limit: int = SHOWN_ROWS) -> list[Row]:
-        """The rows a page shows: all of them, or, when there are more, the `limit` with the most hours
-        (a national programme has thousands of courses; the downloads hold every row)."""
+    def shown(self) -> list[Row]:
+        """The rows a page shows: all of them, or, when there are more, the SHOWN_ROWS with the most
+        hours (a national programme has thousands of courses; the downloads hold every row)."""
+        limit = SHOWN_ROWS
         if len(self.rows) <= limit:
             return self.rows
         return sorted(self.rows, key=lambda row: (-row.minutes, -row.individuals))[:limit]
