@@ -12,6 +12,11 @@ def counted_hours() -> ColumnElement[bool]:
     )
 
 
+def pending_hours() -> ColumnElement[bool]:
+    """Hours HR logged that wait for the programme office's decision: reported apart, never counted."""
+    return and_(HoursEntry.source == HoursSource.MANUAL, HoursEntry.verification == Verification.PENDING)
+
+
 def minutes_between(starts, ends, dialect: str) -> ColumnElement[float]:
     """The minutes from one timestamp column to another, in the database's own arithmetic."""
     if dialect == "sqlite":

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 
 from portal.extensions import db
 from portal.i18n import day as format_day
@@ -17,7 +17,7 @@ from portal.models import (
 )
 from portal.models.types import MAX_ID, utcnow
 from portal.services import DomainError, InvalidInput, audit, notifications
-from portal.services.figures import counted_hours
+from portal.services.figures import counted_hours, pending_hours
 from portal.services.locking import lock_employees_alone
 from portal.services.overview import current_programme
 from portal.services.pagination import Page, paginate_rows
@@ -33,8 +33,7 @@ def minutes_on_day(employee_ids: list[int], day: date, except_entry_id: int | No
         select(HoursEntry.employee_id, func.sum(HoursEntry.minutes))
         .where(
             HoursEntry.employee_id.in_(employee_ids), HoursEntry.entry_date == day,
-            or_(counted_hours(), and_(HoursEntry.source == HoursSource.MANUAL,
-                                      HoursEntry.verification == Verification.PENDING)),
+            or_(counted_hours(), pending_hours()),
         )
         .group_by(HoursEntry.employee_id)
     )
@@ -298,14 +297,10 @@ def _row(entry_id, first, last, *rest) -> HoursRow:
     return HoursRow(entry_id, f"{first} {last}", *rest)
 
 
-def _pending():
-    return and_(HoursEntry.source == HoursSource.MANUAL, HoursEntry.verification == Verification.PENDING)
-
-
 def company_hours(company_id: int, page: int, *, pending: bool, per_page: int = 25) -> Page[HoursRow]:
     """The company's hours, newest first: those waiting for verification, or all the others."""
     statement = (
-        _rows().where(Employee.company_id == company_id, _pending() if pending else ~_pending())
+        _rows().where(Employee.company_id == company_id, pending_hours() if pending else ~pending_hours())
         .order_by(HoursEntry.entry_date.desc(), HoursEntry.id.desc())
     )
     return paginate_rows(statement, page, per_page, _row)
@@ -313,7 +308,7 @@ def company_hours(company_id: int, page: int, *, pending: bool, per_page: int = 
 
 def hours_to_review(page: int, company_id: int | None = None, per_page: int = 25) -> Page[HoursRow]:
     """Logged hours waiting for the programme office, oldest first, of one company or all."""
-    statement = _rows().where(_pending())
+    statement = _rows().where(pending_hours())
     if company_id is not None:
         statement = statement.where(Employee.company_id == company_id)
     return paginate_rows(statement.order_by(HoursEntry.entry_date, HoursEntry.id), page, per_page, _row)

@@ -2,16 +2,17 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.models import (
-    Booking, BookingStatus, Company, Course, Employee, EmploymentStatus, HoursEntry, HoursSource, HoursTally, Meeting,
+    Booking, BookingStatus, Company, Course, Employee, EmploymentStatus, HoursEntry, HoursTally, Meeting,
     Municipality, Programme, Provider, Region, Restriction, Session, SessionStatus,
-    TallyDimension, Verification,
+    TallyDimension,
 )
 from portal.models.types import utcnow
+from portal.services.figures import pending_hours
 from portal.services.pagination import Page, paginate_rows
 
 
@@ -110,10 +111,6 @@ def upcoming_sessions_of_company(company_id: int, limit: int = 10) -> list[Sessi
     return _session_rows(statement)
 
 
-def _pending():
-    return and_(HoursEntry.source == HoursSource.MANUAL, HoursEntry.verification == Verification.PENDING)
-
-
 @dataclass(frozen=True)
 class CompanyOverview:
     company: Company
@@ -139,7 +136,7 @@ def company_overview(company: Company) -> CompanyOverview:
         select(func.coalesce(func.sum(counted.c.minutes), 0)).scalar_subquery(),
         select(func.coalesce(func.sum(HoursEntry.minutes), 0))
         .join(Employee, Employee.id == HoursEntry.employee_id)
-        .where(_pending(), Employee.company_id == company.id).scalar_subquery(),
+        .where(pending_hours(), Employee.company_id == company.id).scalar_subquery(),
     )).one()
     return CompanyOverview(
         company=company,

@@ -14,17 +14,17 @@ from datetime import date
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from sqlalchemy import Select, Subquery, and_, case, distinct, func, literal_column, select, true
+from sqlalchemy import Select, Subquery, case, distinct, func, literal_column, select, true
 
 from portal.extensions import db
 from portal.i18n import swedish_order
 from portal.models import (
     Company, CompetenceArea, Course, Delivery, Employee, EmploymentStatus,
-    Gender, HoursEntry, HoursSource, HoursTally, Municipality, PlanItem, Provider, Region, TallyDimension, TrainingPlan, Verification,
+    Gender, HoursEntry, HoursTally, Municipality, PlanItem, Provider, Region, TallyDimension, TrainingPlan,
 )
 from portal.models.catalogue import course_competence_areas
 from portal.services import tallies
-from portal.services.figures import counted_hours
+from portal.services.figures import counted_hours, pending_hours
 from portal.services.overview import current_programme
 
 
@@ -159,10 +159,6 @@ def company_choices() -> list[tuple[int, str]]:
     return [tuple(row) for row in db.session.execute(select(Company.id, Company.name))]
 
 
-def pending_hours():
-    return and_(HoursEntry.source == HoursSource.MANUAL, HoursEntry.verification == Verification.PENDING)
-
-
 def _has_period(filters: ReportFilters) -> bool:
     return filters.period_from is not None or filters.period_to is not None
 
@@ -187,20 +183,14 @@ def _in_companies(filters: ReportFilters, company_id) -> list:
     return []
 
 
-def _entries(filters: ReportFilters, which, *extra, with_sessions: bool = False):
-    """Hours entries of `which` kind in the filters, with their employee's company, as a subquery."""
-    columns = [
-        HoursEntry.employee_id, HoursEntry.minutes, HoursEntry.entry_date, HoursEntry.course_id,
-        HoursEntry.delivery, Employee.company_id, *extra,
-    ]
-    statement = (
-        select(*columns).join(Employee, Employee.id == HoursEntry.employee_id)
-        .where(which, *_in_period(filters), *_in_companies(filters, Employee.company_id))
+def _counted_entries(filters: ReportFilters):
+    """Counted hours entries in the filters (person, minutes, session), as a subquery."""
+    return (
+        select(HoursEntry.employee_id, HoursEntry.minutes, HoursEntry.session_id)
+        .join(Employee, Employee.id == HoursEntry.employee_id)
+        .where(counted_hours(), *_in_period(filters), *_in_companies(filters, Employee.company_id))
+        .subquery("entries")
     )
-    if with_sessions:
-        # An entry from an attended meeting belongs to the meeting's session.
-        statement = statement.add_columns(HoursEntry.session_id)
-    return statement.subquery("entries")
 
 
 def _per_person(filters: ReportFilters, dimension: TallyDimension) -> Subquery:
@@ -440,7 +430,7 @@ class Participant:
 
 def participants(filters: ReportFilters, batch: int = 500) -> Iterator[Participant]:
     """One row per employee with counted hours in the filters, by company and name, fetched in batches."""
-    entries = _entries(filters, counted_hours(), with_sessions=True)
+    entries = _counted_entries(filters)
     statement = (
         select(
             Employee.id, Employee.first_name, Employee.last_name, Company.name,
