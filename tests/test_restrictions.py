@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from portal.extensions import db
 from portal.models import (
@@ -285,6 +285,20 @@ class TestProposals:
         assert again.as_dict() == {"proposed": 0, "confirmed": 0, "unplaceable": 0, "waiting": 0, "busy": 0}
         assert db.session.execute(select(RescheduleProposal.id, RescheduleProposal.status)).all() == before
         assert db.session.scalar(select(func.count(Notification.id))) == notes
+
+    @pytest.mark.postgres
+    def test_only_the_jobs_own_transactions_skip_waiting_for_the_disk(self, make, pm, provider_user, monkeypatch):
+        in_person(make, provider_user.provider, days_ahead=4, booked=12)
+        restriction = record(pm, country(8))
+        seen = []
+        propose = rescheduling.propose
+        monkeypatch.setattr(rescheduling, "propose", lambda *args: (
+            seen.append(db.session.scalar(text("SHOW synchronous_commit"))), propose(*args))[1])
+
+        assert lift(pm, restriction).proposed == 1
+
+        assert seen == ["off"]
+        assert db.session.scalar(text("SHOW synchronous_commit")) == "on"  # a booking after it waits as ever
 
     def test_nothing_is_proposed_while_the_restriction_has_no_end(self, make, pm, provider_user):
         session = in_person(make, provider_user.provider, days_ahead=4, booked=12)

@@ -1,10 +1,11 @@
 """Where a session postponed by a restriction may go: the rules and what else is on, read from the
 database for the slot finder (services/slots.py), and the same checks for dates a provider picks."""
 from dataclasses import dataclass
+from functools import cache
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import null, select, union_all, update
+from sqlalchemy import Select, bindparam, null, select, union_all, update
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
@@ -164,24 +165,10 @@ def constraints_for(session: Session, rules: tuple[Rule, ...], since: datetime) 
 def _venues_in_use(session: Session, since: datetime) -> dict[str, list[Span]]:
     """The provider's in-person venues in use from `since` on: held or planned meetings, and dates
     proposed for its other postponed sessions. One query."""
-    provider_id = session.course.provider_id
-    held = (
-        select(Meeting.venue, Meeting.municipality_id, Meeting.starts_at, Meeting.ends_at)
-        .join(Session, Session.id == Meeting.session_id).join(Course, Course.id == Session.course_id)
-        .where(Course.provider_id == provider_id, Session.id != session.id, Session.status.in_(RUNNING),
-               Meeting.municipality_id.is_not(None), Meeting.ends_at > since)
-    )
-    proposed = (
-        select(Meeting.venue, Meeting.municipality_id, ProposedMeeting.starts_at, ProposedMeeting.ends_at)
-        .join(ProposedMeeting, ProposedMeeting.meeting_id == Meeting.id)
-        .join(RescheduleProposal, RescheduleProposal.id == ProposedMeeting.proposal_id)
-        .join(Session, Session.id == RescheduleProposal.session_id).join(Course, Course.id == Session.course_id)
-        .where(Course.provider_id == provider_id, Session.id != session.id,
-               RescheduleProposal.status == ProposalStatus.PROPOSED,
-               Meeting.municipality_id.is_not(None), ProposedMeeting.ends_at > since)
-    )
     busy: dict[str, list[Span]] = {}
-    for venue, municipality_id, starts, ends in db.session.execute(union_all(held, proposed)):
+    found = db.session.execute(_venues_statement(), {
+        "provider_id": session.course.provider_id, "session_id": session.id, "since": since})
+    for venue, municipality_id, starts, ends in found:
         busy.setdefault(venue_key(venue, municipality_id), []).append((starts, ends))
     for spans in busy.values():
         spans.sort()
@@ -191,31 +178,61 @@ def _venues_in_use(session: Session, since: datetime) -> dict[str, list[Span]]:
 def _employees_busy(session_id: int, since: datetime) -> dict[int, list[Span]]:
     """Each employee booked on the session: the spans of their other booked meetings, and of the
     dates proposed for other postponed sessions they are booked on. One query, whose rows without a
-    span list everyone booked, so one with nothing else on is still there (the spans' types come
-    from the first part of the union)."""
-    booked_here = select(Booking.employee_id).where(Booking.session_id == session_id, Booking.status == BookingStatus.BOOKED)
-    alone = select(Booking.employee_id, null().label("starts_at"), null().label("ends_at")).where(
-        Booking.session_id == session_id, Booking.status == BookingStatus.BOOKED)
+    span list everyone booked, so one with nothing else on is still there."""
+    busy: dict[int, list[Span]] = {}
+    for employee_id, starts, ends in db.session.execute(_employees_statement(), {"session_id": session_id, "since": since}):
+        spans = busy.setdefault(employee_id, [])
+        if starts is not None:
+            spans.append((starts, ends))
+    return busy
+
+
+# The job asks these two for every session it places: built once, with the values bound per call
+# (building them anew each time cost as much as running them).
+
+@cache
+def _venues_statement() -> Select:
+    provider_id, session_id, since = bindparam("provider_id"), bindparam("session_id"), bindparam("since")
+    held = (
+        select(Meeting.venue, Meeting.municipality_id, Meeting.starts_at, Meeting.ends_at)
+        .join(Session, Session.id == Meeting.session_id).join(Course, Course.id == Session.course_id)
+        .where(Course.provider_id == provider_id, Session.id != session_id, Session.status.in_(RUNNING),
+               Meeting.municipality_id.is_not(None), Meeting.ends_at > since)
+    )
+    proposed = (
+        select(Meeting.venue, Meeting.municipality_id, ProposedMeeting.starts_at, ProposedMeeting.ends_at)
+        .join(ProposedMeeting, ProposedMeeting.meeting_id == Meeting.id)
+        .join(RescheduleProposal, RescheduleProposal.id == ProposedMeeting.proposal_id)
+        .join(Session, Session.id == RescheduleProposal.session_id).join(Course, Course.id == Session.course_id)
+        .where(Course.provider_id == provider_id, Session.id != session_id,
+               RescheduleProposal.status == ProposalStatus.PROPOSED,
+               Meeting.municipality_id.is_not(None), ProposedMeeting.ends_at > since)
+    )
+    return union_all(held, proposed)
+
+
+@cache
+def _employees_statement() -> Select:
+    """The people booked on the session (read once, as a common table), their other booked
+    meetings and proposed dates; the rows without a span take their types from the first part."""
+    session_id, since = bindparam("session_id"), bindparam("since")
+    here = select(Booking.employee_id).where(
+        Booking.session_id == session_id, Booking.status == BookingStatus.BOOKED).cte("booked_here")
     others = (
         select(Booking.employee_id, Meeting.starts_at, Meeting.ends_at)
         .join(Session, Session.id == Booking.session_id).join(Meeting, Meeting.session_id == Session.id)
-        .where(Booking.employee_id.in_(booked_here), Booking.status == BookingStatus.BOOKED,
+        .where(Booking.employee_id.in_(select(here.c.employee_id)), Booking.status == BookingStatus.BOOKED,
                Booking.session_id != session_id, Session.status.in_(RUNNING), Meeting.ends_at > since)
     )
     proposed = (
         select(Booking.employee_id, ProposedMeeting.starts_at, ProposedMeeting.ends_at)
         .join(RescheduleProposal, RescheduleProposal.session_id == Booking.session_id)
         .join(ProposedMeeting, ProposedMeeting.proposal_id == RescheduleProposal.id)
-        .where(Booking.employee_id.in_(booked_here), Booking.status == BookingStatus.BOOKED,
+        .where(Booking.employee_id.in_(select(here.c.employee_id)), Booking.status == BookingStatus.BOOKED,
                Booking.session_id != session_id, RescheduleProposal.status == ProposalStatus.PROPOSED,
                ProposedMeeting.ends_at > since)
     )
-    busy: dict[int, list[Span]] = {}
-    for employee_id, starts, ends in db.session.execute(union_all(others, proposed, alone)):
-        spans = busy.setdefault(employee_id, [])
-        if starts is not None:
-            spans.append((starts, ends))
-    return busy
+    return union_all(others, proposed, select(here.c.employee_id, null(), null()))
 
 
 # Dates a provider picks

@@ -57,6 +57,7 @@ def reschedule(restriction_id: int | None = None, today: date | None = None) -> 
         if done % STATISTICS_EVERY == 0:
             _refresh_statistics()
         try:
+            _commit_without_waiting_for_disk()
             outcome = propose(session_id, rules, today, settings)
             db.session.commit()
         except (OperationalError, IntegrityError):
@@ -77,6 +78,15 @@ def _refresh_statistics() -> None:
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("ANALYZE reschedule_proposals, proposed_meetings"))
         db.session.commit()
+
+
+def _commit_without_waiting_for_disk() -> None:
+    """On PostgreSQL, this session's transaction commits without waiting for its log to reach the
+    disk: the job's work can be redone, and if the server crashed in that instant the proposal (with
+    its notifications) would be lost whole and made again by the next run. A run of 1,000 sessions
+    waited a second for the disk otherwise. Nothing else the portal writes is committed this way."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL synchronous_commit = off"))
 
 
 def propose(session_id: int, rules: tuple[Rule, ...], today: date, settings: placement.Settings) -> str:
