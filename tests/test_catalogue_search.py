@@ -215,6 +215,21 @@ def test_twenty_sessions_a_page_and_a_page_past_the_end_is_the_last(make):
     assert search_sessions(CatalogueFilters(), -4).page == 1
 
 
+
+def test_a_page_and_its_total_are_read_in_one_statement(make):
+    course = make.course()
+    for n in range(23):
+        make.session(course, starts_at=NOW + timedelta(days=5 + n))
+    with count_queries() as queries:
+        second = search_sessions(CatalogueFilters(), 2)
+    assert (second.total, second.page, len(second.items)) == (23, 2, 3)
+    assert len(queries) == 3  # the page with its total, then the listed rows' areas and places
+    with count_queries() as queries:
+        past = search_sessions(CatalogueFilters(), 7)
+    assert (past.total, past.page, len(past.items)) == (23, 2, 3)
+    assert len(queries) == 5  # an empty page asks for the total, then reads the last page
+    assert search_sessions(CatalogueFilters(text="nothing like it"), 1).total == 0
+
 # The page
 
 def test_the_catalogue_needs_a_signed_in_user(client):

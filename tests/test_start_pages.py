@@ -138,3 +138,33 @@ def test_pm_company_list_is_paginated(client, make):
     assert '<span class="stat-value">27</span>' in second
     assert "Företag 26 AB" in client.get("/?page=999").get_data(as_text=True)
     assert "Företag 00 AB" in client.get("/?page=abc").get_data(as_text=True)
+
+
+def test_a_companys_coming_sessions_are_those_not_begun_it_has_people_on_soonest_first(make):
+    from portal.services.overview import upcoming_sessions_of_company
+
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    hr = make.user(Role.HR)
+    ours, theirs = make.employee(hr.company), make.employee()
+    later = make.session(starts_at=now + timedelta(days=20), meetings=3)
+    sooner = make.session(starts_at=now + timedelta(days=10), meetings=2)
+    waiting = make.session(starts_at=now + timedelta(days=15), status=SessionStatus.POSTPONED)
+    begun = make.session(starts_at=now - timedelta(days=1), meetings=3)  # its later meetings are still ahead
+    called_off = make.session(starts_at=now + timedelta(days=5))
+    not_ours = make.session(starts_at=now + timedelta(days=3))
+    for session in (later, sooner, begun):
+        make.booking(session, ours)
+    make.booking(waiting, ours, BookingStatus.WAITLISTED)
+    make.booking(called_off, ours, BookingStatus.CANCELLED)
+    make.booking(not_ours, theirs)
+    make.booking(later, theirs)
+    db.session.commit()
+
+    rows = upcoming_sessions_of_company(hr.company_id)
+
+    assert [(row.session_id, row.first_meeting, row.ours) for row in rows] == [
+        (sooner.id, sooner.meetings[0].starts_at, 1),
+        (waiting.id, waiting.meetings[0].starts_at, 0),
+        (later.id, later.meetings[0].starts_at, 1),
+    ]
+    assert [row.session_id for row in upcoming_sessions_of_company(hr.company_id, limit=2)] == [sooner.id, waiting.id]

@@ -2,8 +2,8 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import aliased, selectinload
 
 from portal.extensions import db
 from portal.models import (
@@ -89,23 +89,32 @@ def upcoming_sessions_of_provider(provider_id: int, limit: int = 25) -> list[Ses
 
 
 def upcoming_sessions_of_company(company_id: int, limit: int = 10) -> list[SessionRow]:
-    first = _first_meeting()
+    """The company's coming sessions, soonest first. Read from the meetings ahead in time order: a
+    meeting with none of its session's before it is that session's first, and the walk stops at the
+    tenth session the company has people on (never the first meeting of every session worked out)."""
+    first, earlier = aliased(Meeting), aliased(Meeting)
     ours = (
         select(func.count(Booking.id))
         .where(Booking.session_id == Session.id, Booking.company_id == company_id,
                Booking.status == BookingStatus.BOOKED)
         .correlate(Session).scalar_subquery()
     )
-    booked_by_us = select(Booking.session_id).where(
-        Booking.company_id == company_id, Booking.status != BookingStatus.CANCELLED)
     statement = (
         select(
-            Session.id, Course.title, Session.status, first, Session.capacity, Session.seats_taken, _waitlisted(),
-            Session.min_participants, Session.booking_deadline, ours,
+            Session.id, Course.title, Session.status, first.starts_at, Session.capacity, Session.seats_taken,
+            _waitlisted(), Session.min_participants, Session.booking_deadline, ours,
         )
+        .select_from(first)
+        .join(Session, Session.id == first.session_id)
         .join(Course, Course.id == Session.course_id)
-        .where(Session.id.in_(booked_by_us), Session.status.in_(COMING), first >= utcnow())
-        .order_by(first, Session.id)
+        .where(
+            first.starts_at >= utcnow(),
+            Session.status.in_(COMING),
+            ~exists().where(earlier.session_id == first.session_id, earlier.starts_at < first.starts_at),
+            exists().where(Booking.session_id == Session.id, Booking.company_id == company_id,
+                           Booking.status != BookingStatus.CANCELLED),
+        )
+        .order_by(first.starts_at, Session.id)
         .limit(limit)
     )
     return _session_rows(statement)

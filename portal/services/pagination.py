@@ -1,4 +1,4 @@
-"""Pages of query results: one query for the rows, one for the total."""
+"""Pages of query results: one query for the rows and the total together."""
 from dataclasses import dataclass
 from math import ceil
 from typing import Any, Callable, Generic, TypeVar
@@ -6,6 +6,7 @@ from typing import Any, Callable, Generic, TypeVar
 from sqlalchemy import Select, func, select
 
 from portal.extensions import db
+from portal.models.types import MAX_ID
 
 T = TypeVar("T")
 
@@ -31,8 +32,20 @@ class Page(Generic[T]):
 
 
 def paginate_rows(statement: Select, page: int, per_page: int, row: Callable[..., T] = tuple) -> Page[T]:
-    """Rows of an ordered select for one page; a page past the end gives the last page."""
-    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
-    page = min(max(page, 1), max(ceil(total / per_page), 1))
-    rows: list[Any] = db.session.execute(statement.limit(per_page).offset((page - 1) * per_page)).all()
-    return Page(items=[row(*r) for r in rows], page=page, per_page=per_page, total=total)
+    """Rows of an ordered select for one page; a page past the end gives the last page. The total
+    comes with the rows (a window count, so the filters run once, not again for a count); only a
+    page past the end asks for it apart. Not for SELECT DISTINCT, whose window count would count
+    the rows before they are made distinct."""
+    page = max(page, 1)
+    rows = _page_of(statement, page, per_page) if (page - 1) * per_page <= MAX_ID else []
+    total = rows[0][-1] if rows else 0
+    if not rows and page > 1:
+        total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+        page = max(ceil(total / per_page), 1)
+        rows = _page_of(statement, page, per_page)
+    return Page(items=[row(*r[:-1]) for r in rows], page=page, per_page=per_page, total=total)
+
+
+def _page_of(statement: Select, page: int, per_page: int) -> list[Any]:
+    counted = statement.add_columns(func.count().over())
+    return list(db.session.execute(counted.limit(per_page).offset((page - 1) * per_page)).all())
