@@ -96,6 +96,22 @@ class TestPlans:
         assert line.unbooked == [bo.name]
 
 
+    def test_progress_adds_each_person_booked_and_only_meetings_still_to_come(self, make, hr, plan, app):
+        anna, bo = make.employee(hr.company), make.employee(hr.company)
+        with app.test_request_context():
+            item = plans.add_item(plan, hr, need(make, employee_ids=[anna.id, bo.id], head_count=None))
+            other = plans.add_item(plan, hr, need(make, head_count=1))
+        db.session.commit()
+        under_way = make.session(starts_at=NOW - timedelta(hours=12), meetings=3)  # one six-hour meeting held, two to come
+        for person in (anna, bo):
+            make.booking(under_way, person, plan_item_id=item.id)
+        make.booking(make.session(), make.employee(hr.company), plan_item_id=other.id)
+        make.booking(make.session(), make.employee(hr.company), BookingStatus.WAITLISTED, plan_item_id=other.id)
+        db.session.commit()
+        lines = {line.item.id: line for line in plans.progress(plan).items}
+        assert (lines[item.id].booked_minutes, lines[item.id].completed_minutes) == (2 * 2 * 360, 0)
+        assert (lines[other.id].booked_minutes, lines[other.id].completed_minutes) == (360, 0)
+
 class TestDemand:
     @pytest.fixture
     def two_companies_need_welding(self, make, programme, app):

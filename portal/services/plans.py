@@ -152,47 +152,49 @@ class PlanProgress:
 
 
 def progress(plan: TrainingPlan) -> PlanProgress:
-    """Planned, booked (coming meetings) and completed (attended) hours per item: four queries."""
+    """Planned, booked (coming meetings) and completed (attended) hours per item: three queries."""
     items = list(db.session.scalars(
         select(PlanItem).where(PlanItem.plan_id == plan.id)
         .options(joinedload(PlanItem.competence_area), joinedload(PlanItem.course), selectinload(PlanItem.employees))
         .order_by(PlanItem.target_year, PlanItem.target_quarter, PlanItem.id)
     ))
     ids = [item.id for item in items]
-    booked, completed, unbooked = _booked_minutes(ids), _completed_minutes(ids), _unbooked_named(ids)
+    minutes, unbooked = _booked_and_completed(plan.company_id, ids), _unbooked_named(ids)
     return PlanProgress(plan, [
-        ItemProgress(item, item.planned_minutes, booked.get(item.id, 0), completed.get(item.id, 0), unbooked.get(item.id, []))
+        ItemProgress(item, item.planned_minutes, *minutes.get(item.id, (0, 0)), unbooked.get(item.id, []))
         for item in items
     ])
 
 
-def _booked_minutes(item_ids: list[int]) -> dict[int, int]:
+def _booked_and_completed(company_id: int, item_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Each item's minutes booked (its people per session times the minutes of that session's
+    meetings still to come) and completed (their session tallies: the minutes their attended
+    meetings of it gave), from one pass over the items' bookings. The company's session tallies are
+    joined together (its index holds them), and the coming minutes read per session booked."""
     if not item_ids:
         return {}
     dialect = db.session.get_bind().dialect.name
-    rows = db.session.execute(
-        select(Booking.plan_item_id, func.sum(minutes_between(Meeting.starts_at, Meeting.ends_at, dialect)))
-        .join(Meeting, Meeting.session_id == Booking.session_id)
-        .where(Booking.plan_item_id.in_(item_ids), Booking.status == BookingStatus.BOOKED, Meeting.starts_at > utcnow())
-        .group_by(Booking.plan_item_id)
-    )
-    return {item_id: round(minutes or 0) for item_id, minutes in rows}
-
-
-def _completed_minutes(item_ids: list[int]) -> dict[int, int]:
-    if not item_ids:
-        return {}
-    # A person's session tally holds the minutes their attended meetings of that session gave.
-    rows = db.session.execute(
-        select(Booking.plan_item_id, func.sum(HoursTally.minutes))
-        .join(HoursTally, and_(
+    booked = (
+        select(Booking.plan_item_id, Booking.session_id, func.count().label("people"),
+               func.coalesce(func.sum(HoursTally.minutes), 0).label("completed"))
+        .outerjoin(HoursTally, and_(
             HoursTally.employee_id == Booking.employee_id, HoursTally.dimension == TallyDimension.SESSION,
-            HoursTally.key == Booking.session_id,
+            HoursTally.key == Booking.session_id, HoursTally.company_id == company_id,
         ))
         .where(Booking.plan_item_id.in_(item_ids), Booking.status == BookingStatus.BOOKED)
-        .group_by(Booking.plan_item_id)
+        .group_by(Booking.plan_item_id, Booking.session_id)
+        .subquery()
     )
-    return {item_id: int(minutes or 0) for item_id, minutes in rows}
+    coming = (
+        select(func.coalesce(func.sum(minutes_between(Meeting.starts_at, Meeting.ends_at, dialect)), 0))
+        .where(Meeting.session_id == booked.c.session_id, Meeting.starts_at > utcnow())
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(booked.c.plan_item_id, func.sum(booked.c.people * coming), func.sum(booked.c.completed))
+        .group_by(booked.c.plan_item_id)
+    )
+    return {item_id: (round(minutes or 0), int(completed or 0)) for item_id, minutes, completed in rows}
 
 
 def _unbooked_named(item_ids: list[int]) -> dict[int, list[str]]:
