@@ -106,6 +106,21 @@ class TestBooking:
         assert outcomes[2].name == "" and "inte en av" in outcomes[2].reason.lower()  # names nothing of a stranger
         assert statuses(session) == [BookingStatus.BOOKED]
 
+    def test_a_long_meeting_begun_the_day_before_still_clashes_and_one_just_ended_does_not(self, make, hr):
+        session = make.session()
+        start = session.meetings[0].starts_at  # a six-hour meeting
+        overnight, earlier = make.employee(hr.company), make.employee(hr.company)
+        long_one = make.session(starts_at=start - timedelta(hours=22))
+        long_one.meetings[0].ends_at = start + timedelta(minutes=30)  # 22.5 hours, into the session's meeting
+        make.booking(long_one, overnight)
+        make.booking(make.session(starts_at=start - timedelta(hours=6)), earlier)  # ends as ours starts
+        db.session.commit()
+
+        assert set(service.clash_details([overnight.id, earlier.id], session)) == {overnight.id}
+        outcomes = service.book_employees(session.id, [overnight.id, earlier.id], hr)
+        assert results(outcomes) == ["refused", "booked"]
+        assert long_one.course.title in outcomes[0].reason
+
     def test_only_hr_books(self, make, req):
         with pytest.raises(DomainError):
             service.book_employees(make.session().id, [make.employee().id], make.user(Role.PM))

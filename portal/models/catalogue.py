@@ -1,5 +1,5 @@
 """What providers publish: courses, their sessions (kurstillfällen) and the sessions' meetings."""
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, CheckConstraint, ForeignKey, Index, String, Table, Text
@@ -119,6 +119,9 @@ class Session(db.Model):
 
     def __repr__(self) -> str:
         return f"<Session {self.id} of course {self.course_id} {self.status}>"
+
+
+LONGEST_MEETING = timedelta(hours=24)  # the catalogue refuses a longer one; clash look-ups rely on it
 
 
 class Meeting(db.Model):

@@ -18,6 +18,7 @@ from portal.models import (
 )
 from portal.models.types import MAX_ID, utcnow
 from portal.services import DomainError, audit, notifications
+from portal.services.clashes import overlapping
 from portal.services.locking import lock_employees, lock_sessions
 from portal.urls import external_url
 
@@ -184,7 +185,7 @@ def clash_details(employee_ids: list[int], session: Session) -> dict[int, Clash]
     if not employee_ids or not session.meetings:
         return {}
     theirs = Meeting.__table__.alias("theirs")
-    overlaps = or_(*(and_(theirs.c.starts_at < m.ends_at, theirs.c.ends_at > m.starts_at) for m in session.meetings))
+    overlaps = overlapping(theirs.c.starts_at, theirs.c.ends_at, [(m.starts_at, m.ends_at) for m in session.meetings])
     rows = db.session.execute(
         select(Booking.employee_id, Course.title, theirs.c.starts_at)
         .join(Session, Session.id == Booking.session_id)

@@ -13,6 +13,7 @@ from portal.models import (
     Attendance, Booking, BookingStatus, CompetenceArea, Course, CourseFormat, CourseLevel, Meeting,
     Municipality, Session, SessionStatus, User,
 )
+from portal.models.catalogue import LONGEST_MEETING
 from portal.models.types import utcnow
 from portal.services import DomainError, InvalidInput, audit, notifications, placement
 from portal.services.calendar import session_calendar
@@ -361,7 +362,7 @@ def _meeting_errors(
         key = f"meetings-{first_index + offset}-"
         if meeting.ends_at <= meeting.starts_at:
             errors[key + "ends_at"] = _("The meeting must end after it starts.")
-        elif (meeting.ends_at - meeting.starts_at).total_seconds() > 24 * 3600:
+        elif meeting.ends_at - meeting.starts_at > LONGEST_MEETING:
             errors[key + "ends_at"] = _("A meeting lasts at most 24 hours.")
         if meeting.starts_at <= now and offset not in keep:
             errors[key + "starts_at"] = _("The meeting must be in the future.")
