@@ -60,7 +60,7 @@ def register_cli(app: Flask) -> None:
     def generate_command(scale: float, seed: int, anchor, reset: bool):
         """Build a synthetic programme at a chosen scale, bulk-loaded, for performance work."""
         from portal.generate import (
-            GenerationError, build_scaled_programme, empty_programme_tables, holds_programme_data,
+            GenerationError, build_scaled_programme, empty_programme_tables, holds_programme_data, settle_after_load,
         )
 
         started = time.perf_counter()
@@ -75,6 +75,7 @@ def register_cli(app: Flask) -> None:
         except GenerationError as error:
             raise click.ClickException(str(error)) from error
         db.session.commit()
+        settle_after_load()
         for name, count in counts.items():
             click.echo(f"  {name:<24} {count:>10,}")
         click.echo(f"Built in {time.perf_counter() - started:.1f} s.")

@@ -275,12 +275,22 @@ def _programme_tables() -> list[Table]:
 
 
 def _finish_on_postgres(connection: Connection, tables: list[Table]) -> None:
-    """Let the app insert after the explicit ids, and give the planner statistics for the new rows."""
+    """Let the app insert after the explicit ids."""
     for table in tables:
         if "id" in table.c:
             last_id = select(func.max(table.c.id)).scalar_subquery()
             connection.execute(select(func.setval(func.pg_get_serial_sequence(table.name, "id"), last_id)))
-    connection.execute(text("ANALYZE"))
+
+
+def settle_after_load() -> None:
+    """Once the load is committed, on PostgreSQL: VACUUM (ANALYZE) every table, as autovacuum would
+    in time. The planner gets statistics for the new rows, and the pages are marked all-visible, so
+    index-only scans (the report reads its tallies that way) need not visit the table: measured on a
+    freshly loaded scale 1 without it, the report took 512 ms p50 instead of about 300."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM (ANALYZE)"))
 
 
 # Organisations and people
