@@ -4,7 +4,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from portal import create_app
@@ -48,3 +48,31 @@ def test_downgrade_to_empty_and_upgrade_again(empty_database_url):
         upgrade()
         assert "bookings" in inspect(db.engine).get_table_names()
         db.engine.dispose()
+
+
+def test_every_index_is_defined_as_the_models_define_it(empty_database_url):
+    """What the comparison above cannot see: an index's included columns and its condition, in the
+    database's own words, from the migrations and from the models."""
+    app = create_app(config_for_tests(empty_database_url))
+    with app.app_context():
+        upgrade()
+        migrated = _index_definitions()
+        db.session.execute(text("DROP TABLE alembic_version"))
+        db.session.commit()
+        db.drop_all()
+        db.create_all()
+        modelled = _index_definitions()
+        db.session.remove()
+        db.engine.dispose()
+    migrated.pop("alembic_version_pkc", None)
+    assert {n: d for n, d in migrated.items() if modelled.get(n) != d} == {n: d for n, d in modelled.items() if migrated.get(n) != d}
+    if ON_POSTGRES:
+        assert "INCLUDE (minutes)" in migrated["ix_hours_entries_pending"]
+
+
+def _index_definitions() -> dict[str, str]:
+    if ON_POSTGRES:
+        query = "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"
+    else:
+        query = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+    return {name: " ".join(definition.split()) for name, definition in db.session.execute(text(query))}

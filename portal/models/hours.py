@@ -48,8 +48,10 @@ class HoursEntry(db.Model):
         ),
         Index("ix_hours_entries_employee_id_entry_date", "employee_id", "entry_date"),
         Index("ix_hours_entries_entry_date", "entry_date"),
-        # The few entries waiting for the programme office, found without reading all the others.
-        Index("ix_hours_entries_pending", "employee_id", postgresql_where=text(PENDING), sqlite_where=text(PENDING)),
+        # The few entries waiting for the programme office, found without reading all the others
+        # (on PostgreSQL with their minutes, so a company's pending hours never read the table).
+        Index("ix_hours_entries_pending", "employee_id", postgresql_include=["minutes"],
+              postgresql_where=text(PENDING), sqlite_where=text(PENDING)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
