@@ -223,12 +223,10 @@ def company_seat_cap_active(session: Session, now: datetime | None = None) -> bo
 # Rules and helpers
 
 def _locked(session_id: int) -> Session:
-    found = lock_sessions([session_id])
+    found = lock_sessions([session_id], with_meetings=True)
     if not found:
         raise DomainError(_("The session no longer exists."))
-    session = found[0]
-    db.session.refresh(session, ["meetings", "course"])
-    return session
+    return found[0]
 
 
 def _closed_reason(session: Session, now: datetime) -> str:

@@ -8,6 +8,7 @@ most the busy timeout). Either way a request that cannot get the lock in time fa
 OperationalError, which the app answers with a "busy, try again" page, never a 500.
 """
 from sqlalchemy import select, text
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
 from portal.models import Employee, Session
@@ -15,16 +16,19 @@ from portal.models import Employee, Session
 LOCK_WAIT = "5s"
 
 
-def lock_sessions(session_ids: list[int]) -> list[Session]:
-    """Hold the write lock on these sessions until the transaction ends; returns them freshly read."""
+def lock_sessions(session_ids: list[int], *, with_meetings: bool = False) -> list[Session]:
+    """Hold the write lock on these sessions until the transaction ends; returns them freshly read,
+    with their course and meetings read afresh too (after the lock, so as they stand) if asked."""
     ids = sorted(set(session_ids))  # one order everywhere, so two lockers never deadlock
+    statement = select(Session).where(Session.id.in_(ids))
+    if with_meetings:
+        statement = statement.options(joinedload(Session.course), selectinload(Session.meetings))
     if _on_sqlite():
         _begin_immediate()
-        statement = select(Session).where(Session.id.in_(ids))
     else:
         db.session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
-        statement = select(Session).where(Session.id.in_(ids)).with_for_update()
-    found = db.session.scalars(statement.order_by(Session.id).execution_options(populate_existing=True)).all()
+        statement = statement.with_for_update(of=Session)
+    found = db.session.scalars(statement.order_by(Session.id).execution_options(populate_existing=True)).unique().all()
     return list(found)
 
 

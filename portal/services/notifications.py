@@ -34,9 +34,8 @@ def notify(
     """A notification in the portal, and the same by email."""
     notification = Notification(user=user, kind=kind, title=title, body=body, link=link)
     db.session.add(notification)
-    db.session.flush()
     outgoing = email(user.email, title, body + (f"\n\n{link}" if link else ""), attachment)
-    outgoing.notification_id = notification.id
+    outgoing.notification = notification  # both written in the next flush, the email pointing at it
     return notification
 
 

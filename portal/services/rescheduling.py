@@ -91,7 +91,7 @@ def _commit_without_waiting_for_disk() -> None:
 
 def propose(session_id: int, rules: tuple[Rule, ...], today: date, settings: placement.Settings) -> str:
     """Propose dates for one postponed session; returns what became of it."""
-    locked = lock_sessions([session_id])
+    locked = lock_sessions([session_id], with_meetings=True)
     if not locked:
         return "gone"
     session = locked[0]
