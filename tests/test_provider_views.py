@@ -401,3 +401,20 @@ class TestStartPageAndQueries:
             make.course(provider_user.provider)
             make.booking(session, make.employee())
         assert queries() == before
+
+    def test_the_session_page_runs_the_same_queries_for_a_digital_session(self, app, make, provider_user):
+        from tests.conftest import count_queries
+
+        in_person = make.session(make.course(provider_user.provider))
+        digital = make.session(make.course(provider_user.provider))
+        for meeting in digital.meetings:
+            meeting.venue, meeting.municipality, meeting.online_url = "", None, "https://meet.example/abc"
+        db.session.commit()
+        client = app.test_client()
+        sign_in(client, provider_user.email)
+        counts = []
+        for session in (in_person, digital):
+            with count_queries() as statements:
+                assert client.get(f"/provider/sessions/{session.id}").status_code == 200
+            counts.append(len(statements))
+        assert counts[0] == counts[1]

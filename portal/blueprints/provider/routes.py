@@ -2,7 +2,7 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.access import load_or_404
 from portal.blueprints.helpers import attempt
@@ -29,7 +29,7 @@ def _course(course_id: int) -> Course:
 def _session(session_id: int) -> Session:
     return load_or_404(
         Session, session_id, current_user, manage=True,
-        options=[selectinload(Session.meetings).selectinload(Meeting.municipality), selectinload(Session.course)],
+        options=[selectinload(Session.meetings).joinedload(Meeting.municipality), joinedload(Session.course)],
     )
 
 
