@@ -47,6 +47,15 @@ def session_with(make, provider, booked: int = 2, starts_at: datetime = STARTED,
     return session, session.meetings[0], bookings
 
 
+def small_and_large(app, make, provider_user):
+    """A signed-in provider's client and a session of theirs with three booked, then with thirty."""
+    for booked in (3, 30):
+        session, meeting, bookings = session_with(make, provider_user.provider, booked=booked, capacity=40)
+        client = app.test_client()
+        sign_in(client, provider_user.email)
+        yield client, session, meeting, bookings
+
+
 def entries() -> list[HoursEntry]:
     return list(db.session.scalars(select(HoursEntry).order_by(HoursEntry.id)))
 
@@ -310,13 +319,10 @@ class TestRegisterPage:
 
     def test_the_query_count_does_not_grow_with_the_people_booked(self, app, make, provider_user):
         counts = []
-        for booked in (3, 30):
-            session, meeting, _ = session_with(make, provider_user.provider, booked=booked, capacity=40)
-            client = app.test_client()
-            sign_in(client, provider_user.email)
+        for client, session, meeting, bookings in small_and_large(app, make, provider_user):
             with count_queries() as queries:
                 page = client.get(register_url(session, meeting)).get_data(as_text=True)
-            assert page.count('aria-pressed="false"') == booked
+            assert page.count('aria-pressed="false"') == len(bookings)
             counts.append(len(queries))
         assert counts[0] == counts[1] <= 12
 
@@ -333,6 +339,21 @@ class TestToggle:
 
         again = htmx_post(signed_in, f"{register_url(session, meeting)}/{booking.id}", {"status": "absent"})
         assert 'aria-pressed="false"' in again.get_data(as_text=True) and entries() == []
+
+    def test_a_toggle_runs_a_handful_of_statements_whatever_the_people_booked(self, app, make, provider_user):
+        counts = []
+        for client, session, meeting, bookings in small_and_large(app, make, provider_user):
+            token = csrf_token(client, "/")
+            for status in ("attended", "absent"):
+                with count_queries() as queries:
+                    row = client.post(f"{register_url(session, meeting)}/{bookings[0].id}",
+                                      data={"csrf_token": token, "status": status},
+                                      headers={"HX-Request": "true", "X-CSRFToken": token}).get_data(as_text=True)
+                assert ('aria-pressed="true"' in row) == (status == "attended")
+                # A row needs nothing of the layout around a page: no programme, no unread count.
+                assert not any("FROM programmes" in q or "FROM notifications" in q for q in queries)
+                counts.append(len(queries))
+        assert counts[:2] == counts[2:] and max(counts) <= 17  # attended: the day checked, hours and tallies written
 
     def test_without_javascript_the_toggle_redirects_back_to_the_register(self, signed_in, make, provider_user):
         session, meeting, (booking, _) = session_with(make, provider_user.provider)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Booking, BookingStatus, Role
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import count_queries, csrf_token, sign_in
 
 
 @pytest.fixture
@@ -34,6 +34,22 @@ def test_hr_books_three_into_two_seats_and_sees_each_outcome(signed_in, make, hr
     assert "På väntelista, plats 1" in page
     assert [b.status for b in db.session.scalars(select(Booking).order_by(Booking.id))] == [
         BookingStatus.BOOKED, BookingStatus.BOOKED, BookingStatus.WAITLISTED]
+
+
+def test_the_page_after_booking_shows_the_seats_as_they_stand_in_as_many_statements_for_ten_as_for_two(
+        signed_in, make, hr):
+    counts = []
+    for size in (2, 10):
+        session = make.session(capacity=12)
+        people = [make.employee(hr.company).id for _ in range(size)]
+        token = csrf_token(signed_in, "/")
+        with count_queries() as statements:
+            response = signed_in.post(f"/sessions/{session.id}/book", data={"csrf_token": token, "employee_ids": people})
+        page = response.get_data(as_text=True)
+        assert page.count('class="outcome-booked"') == size
+        assert f'<dd id="seats-left">{12 - size} / 12</dd>' in page  # the seats as the booking left them
+        counts.append(len(statements))
+    assert counts[0] == counts[1] <= 20
 
 
 def test_choosing_nobody_is_explained_and_books_nothing(signed_in, make):
@@ -91,6 +107,22 @@ def test_cancelling_promotes_the_next_in_line_and_says_so(signed_in, make, hr):
     response = post(signed_in, f"/bookings/{first.id}/cancel", {"next": "/bookings"}, follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "fick den lediga platsen" in page and '<span class="count">1</span>' in page
+
+
+def test_cancelling_runs_as_many_statements_with_one_waiting_as_with_five(signed_in, make, hr):
+    counts = []
+    for waiting in (1, 5):
+        session = make.session(capacity=1)
+        first = make.booking(session, make.employee(hr.company))
+        line = [make.booking(session, make.employee(hr.company), BookingStatus.WAITLISTED) for _ in range(waiting)]
+        token = csrf_token(signed_in, "/")
+        with count_queries() as statements:
+            assert signed_in.post(f"/bookings/{first.id}/cancel", data={"csrf_token": token}).status_code == 302
+        counts.append(len(statements))
+        db.session.expire_all()
+        assert [b.status for b in line] == [BookingStatus.BOOKED] + [BookingStatus.WAITLISTED] * (waiting - 1)
+        assert session.seats_taken == 1
+    assert counts[0] == counts[1] <= 18
 
 
 def test_a_foreign_booking_answers_404_and_stays(signed_in, make):

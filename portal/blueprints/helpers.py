@@ -13,11 +13,15 @@ T = TypeVar("T")
 
 def attempt(
     action: Callable[[], T], form: Form | None = None, key: Callable[[str], str] = str,
-    passthrough: tuple[type[Exception], ...] = (),
+    passthrough: tuple[type[Exception], ...] = (), keep_loaded: bool = False,
 ) -> T | None:
     """Run one service call and commit it. If a rule refuses, roll everything back, put each
     message next to its field (`key` turns the service's field names into the form's) or flash
-    it, and return None: nothing is half-saved. `passthrough` refusals are raised for the route."""
+    it, and return None: nothing is half-saved. `passthrough` refusals are raised for the route.
+
+    `keep_loaded` keeps the objects the call read as they were committed instead of reading them
+    again on their next use: for a route that shows them right after a service that read them
+    under its lock and wrote them through the ORM (not a bulk UPDATE it left unsynchronised)."""
     try:
         result = action()
     except passthrough:
@@ -36,8 +40,17 @@ def attempt(
         db.session.rollback()
         flash(str(refusal), "error")
         return None
-    db.session.commit()
+    _commit(keep_loaded)
     return result
+
+
+def _commit(keep_loaded: bool) -> None:
+    session = db.session()
+    session.expire_on_commit = not keep_loaded
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def find_field(form: Form, key: str):

@@ -1,4 +1,6 @@
 """What every page's layout needs: the programme's name, the role's navigation, labels."""
+from functools import cached_property
+
 from flask import Flask, g
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
@@ -85,16 +87,29 @@ def init_layout(app: Flask) -> None:
 
     @app.context_processor
     def _layout():
-        if "programme" not in g:
-            g.programme = current_programme()
-        programme = g.programme
+        if "layout" not in g:
+            g.layout = Layout()
         role = str(current_user.role) if current_user.is_authenticated else None
-        if current_user.is_authenticated and "unread" not in g:
-            g.unread = unread_count(current_user)
-        return {
-            "unread": g.get("unread", 0),
-            "programme_name": programme.name if programme else "Portal",
-            "programme_funder": programme.funder if programme else "",
-            "nav_items": NAVIGATION.get(role, []),
-            "role_label": ROLE_LABELS.get(role, ""),
-        }
+        return {"layout": g.layout, "nav_items": NAVIGATION.get(role, []), "role_label": ROLE_LABELS.get(role, "")}
+
+
+class Layout:
+    """What a full page shows around its content from the database, read once a template shows it:
+    an htmx fragment costs no query for it."""
+
+    @cached_property
+    def _programme(self):
+        return current_programme()
+
+    @property
+    def programme_name(self) -> str:
+        return self._programme.name if self._programme else "Portal"
+
+    @property
+    def programme_funder(self) -> str:
+        return self._programme.funder if self._programme else ""
+
+    @cached_property
+    def unread(self) -> int:
+        """The signed-in user's unread notifications."""
+        return unread_count(current_user) if current_user.is_authenticated else 0

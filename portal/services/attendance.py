@@ -5,13 +5,14 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, select
+from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.i18n import day as format_day
 from portal.i18n import to_local
 from portal.models import (
     Attendance, AttendanceStatus, Booking, BookingStatus, Company, Delivery, Employee, HoursEntry, HoursSource,
-    Meeting, Role, User, Verification,
+    Meeting, Role, Session, User, Verification,
 )
 from portal.models.types import MAX_ID, utcnow
 from portal.services import DomainError, audit
@@ -57,10 +58,10 @@ def record_attendance(
         raise DomainError(_("Only people booked on this session can be marked."))
     # The session's lock keeps a booking from being cancelled while it is marked; the employees'
     # keeps HR from logging hours for the same day at the same moment.
-    lock_sessions([meeting.session_id])
+    held = lock_sessions([meeting.session_id], joinedload(Session.course))  # held: the meeting's session is read from it
     # Read again under the lock: the meeting may have moved or gone since the page was loaded.
-    if db.session.scalars(select(Meeting).where(Meeting.id == meeting.id)
-                          .execution_options(populate_existing=True)).first() is None:
+    if not held or db.session.scalars(select(Meeting).where(Meeting.id == meeting.id)
+                                      .execution_options(populate_existing=True)).first() is None:
         raise DomainError(_("The meeting is no longer part of the session."))
     _check(meeting, actor)
     bookings = {
@@ -72,17 +73,15 @@ def record_attendance(
     if len(bookings) < len(wanted) or any(b.status != BookingStatus.BOOKED for b in bookings.values()):
         raise DomainError(_("Only people booked on this session can be marked."))
     lock_employees([b.employee_id for b in bookings.values()])
-    existing = {
-        a.booking_id: a for a in db.session.scalars(
-            select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.booking_id.in_(wanted))
-            .execution_options(populate_existing=True)
-        )
-    }
-    entries = {
-        e.attendance_id: e for e in db.session.scalars(
-            select(HoursEntry).where(HoursEntry.attendance_id.in_([a.id for a in existing.values()]))
-        )
-    } if existing else {}
+    existing, entries = {}, {}  # by booking, and the hours each recorded attendance gave
+    for attendance, entry in db.session.execute(
+        select(Attendance, HoursEntry).outerjoin(HoursEntry, HoursEntry.attendance_id == Attendance.id)
+        .where(Attendance.meeting_id == meeting.id, Attendance.booking_id.in_(wanted))
+        .execution_options(populate_existing=True)
+    ):
+        existing[attendance.booking_id] = attendance
+        if entry is not None:
+            entries[attendance.id] = entry
     day = to_local(meeting.starts_at).date()
     gaining = [
         bookings[booking_id].employee_id for booking_id, status in wanted.items()

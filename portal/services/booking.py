@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import and_, func, insert, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.extensions import db
 from portal.i18n import moment
@@ -19,11 +20,14 @@ from portal.models import (
 from portal.models.types import MAX_ID, utcnow
 from portal.services import DomainError, audit, notifications
 from portal.services.clashes import overlapping
-from portal.services.locking import lock_employees, lock_sessions
+from portal.services.locking import WITH_MEETINGS, lock_employees, lock_sessions
 from portal.urls import external_url
 
 BOOKED, WAITLISTED, REFUSED = "booked", "waitlisted", "refused"
 MAX_AT_ONCE = 500  # employees in one booking request
+# A session as its booking page shows it: read so under the lock, the page needs nothing more.
+AS_SHOWN = (joinedload(Session.course).joinedload(Course.provider),
+            selectinload(Session.meetings).joinedload(Meeting.municipality))
 
 
 @dataclass(frozen=True)
@@ -43,20 +47,17 @@ def book_employees(session_id: int, employee_ids: list[int], actor: User, plan_i
         raise DomainError(_("Only a company's HR books its employees."))
     if plan_item is not None and plan_item.plan.company_id != actor.company_id:
         raise DomainError(_("That plan item belongs to another company."))
-    session = _locked(session_id)
+    session = _locked(session_id, AS_SHOWN)
     promote_waitlist(session, actor)  # a seat freed while no one could take it goes to the line first
     now = utcnow()
     wanted = [i for i in dict.fromkeys(employee_ids) if 0 < i <= MAX_ID][:MAX_AT_ONCE]  # the order given, each once
-    lock_employees(wanted)
-    employees = {
-        e.id: e for e in db.session.scalars(select(Employee).where(Employee.id.in_(wanted)))
-    } if wanted else {}
+    employees = {e.id: e for e in lock_employees(wanted)}
     closed = _closed_reason(session, now)
     already = _live_bookings_of(session.id, wanted)
     clashes = clash_details(wanted, session)
-    ours = _booked_by_company(session.id).get(actor.company_id, 0)
+    booked, in_line = _seat_counts(session.id)
+    ours = booked.get(actor.company_id, 0)
     free = session.capacity - session.seats_taken
-    in_line = _waitlist_length(session.id)
     outcomes, created = [], []
     for employee_id in wanted:
         employee = employees.get(employee_id)
@@ -77,14 +78,11 @@ def book_employees(session_id: int, employee_ids: list[int], actor: User, plan_i
                         "plan_item_id": plan_item.id if plan_item else None, "status": status,
                         "requested_at": now, "booked_by_id": actor.id})
     if created:
-        # One statement for any number of employees; the ids come back in one more.
-        db.session.execute(insert(Booking), created)
-        _take_seats(session, sum(1 for row in created if row["status"] == BookingStatus.BOOKED))
+        # One statement for any number of employees, giving back their ids.
         new = db.session.execute(
-            select(Booking.id, Booking.employee_id, Booking.company_id, Booking.status)
-            .where(Booking.session_id == session.id, Booking.requested_at == now,
-                   Booking.employee_id.in_([row["employee_id"] for row in created]))
+            insert(Booking).returning(Booking.id, Booking.employee_id, Booking.company_id, Booking.status), created
         ).all()
+        _take_seats(session, sum(1 for row in created if row["status"] == BookingStatus.BOOKED))
         audit.record_many(actor, "booking.created", "booking", [
             _event(booking_id, employee_id, company_id, session, None, status)
             for booking_id, employee_id, company_id, status in new
@@ -95,7 +93,7 @@ def book_employees(session_id: int, employee_ids: list[int], actor: User, plan_i
 def cancel_booking(booking: Booking, actor: User) -> list[Booking]:
     """Cancel a booking or waitlist place. A freed seat goes at once to the first in line the rules
     allow; returns the bookings promoted."""
-    session = _locked(booking.session_id)
+    session = _locked(booking.session_id, WITH_MEETINGS)
     db.session.refresh(booking)
     now = utcnow()
     if booking.status == BookingStatus.CANCELLED:
@@ -109,31 +107,44 @@ def cancel_booking(booking: Booking, actor: User) -> list[Booking]:
     _audit(actor, "booking.cancelled", booking, session, previous, BookingStatus.CANCELLED)
     if previous != BookingStatus.BOOKED:
         return []
-    _take_seats(session, -1)
-    return promote_waitlist(session, actor)
+    return promote_waitlist(session, actor, freed=1)
 
 
-def promote_waitlist(session: Session, actor: User | None = None) -> list[Booking]:
+def promote_waitlist(session: Session, actor: User | None = None, *, freed: int = 0) -> list[Booking]:
     """Give free seats to the waitlist in request order, skipping those the rules do not allow now
-    (company seat cap, a clash, a deactivated employee); they keep their places. Needs the lock."""
+    (company seat cap, a clash, a deactivated employee); they keep their places. `freed` is seats
+    the caller has just given up and not yet counted: the counter moves once. Needs the lock."""
+    promoted = _moving_up(session, session.capacity - session.seats_taken + freed)
+    _take_seats(session, len(promoted) - freed)
+    if promoted:
+        db.session.flush()
+        audit.record_many(actor, "booking.promoted", "booking", [
+            _event(b.id, b.employee_id, b.company_id, session, BookingStatus.WAITLISTED, BookingStatus.BOOKED)
+            for b in promoted
+        ])
+        _tell_promoted(session, promoted)
+    return promoted
+
+
+def _moving_up(session: Session, free: int) -> list[Booking]:
+    """The waitlisted bookings the free seats go to, now marked booked."""
     now = utcnow()
-    free = session.capacity - session.seats_taken
     if free <= 0 or session.status != SessionStatus.OPEN or now > session.booking_deadline:
         return []
     line = list(db.session.scalars(
         select(Booking)
         .where(Booking.session_id == session.id, Booking.status == BookingStatus.WAITLISTED)
-        .options(selectinload(Booking.employee))
+        .options(joinedload(Booking.employee))
         .order_by(Booking.requested_at, Booking.id)
     ))
     if not line:
         return []
-    lock_employees([b.employee_id for b in line])
-    booked = _booked_by_company(session.id)
+    lock_employees([b.employee_id for b in line])  # and read again, as they stand
+    booked = _seat_counts(session.id)[0] if company_seat_cap_active(session, now) else {}
     clashing = clash_details([b.employee_id for b in line], session)
     promoted = []
     for booking in line:
-        if free == 0:
+        if len(promoted) == free:
             break
         if booking.employee_id in clashing or not booking.employee.is_active:
             continue
@@ -141,16 +152,7 @@ def promote_waitlist(session: Session, actor: User | None = None) -> list[Bookin
             continue
         booking.status = BookingStatus.BOOKED
         booked[booking.company_id] = booked.get(booking.company_id, 0) + 1
-        free -= 1
         promoted.append(booking)
-    if promoted:
-        _take_seats(session, len(promoted))
-        db.session.flush()
-        audit.record_many(actor, "booking.promoted", "booking", [
-            _event(b.id, b.employee_id, b.company_id, session, BookingStatus.WAITLISTED, BookingStatus.BOOKED)
-            for b in promoted
-        ])
-        _tell_promoted(session, promoted)
     return promoted
 
 
@@ -171,7 +173,7 @@ def sessions_with_released_caps() -> list[int]:
 
 def release_seat_cap(session_id: int) -> int:
     """Give a session's free seats to its waitlist now that its cap is released; how many moved up."""
-    return len(promote_waitlist(_locked(session_id)))
+    return len(promote_waitlist(_locked(session_id, WITH_MEETINGS)))
 
 
 @dataclass(frozen=True)
@@ -222,8 +224,8 @@ def company_seat_cap_active(session: Session, now: datetime | None = None) -> bo
 
 # Rules and helpers
 
-def _locked(session_id: int) -> Session:
-    found = lock_sessions([session_id], with_meetings=True)
+def _locked(session_id: int, options) -> Session:
+    found = lock_sessions([session_id], *options)
     if not found:
         raise DomainError(_("The session no longer exists."))
     return found[0]
@@ -271,33 +273,36 @@ def _live_bookings_of(session_id: int, employee_ids: list[int]) -> dict[int, Boo
     return {booking.employee_id: booking for booking in rows}
 
 
-def _booked_by_company(session_id: int) -> dict[int, int]:
-    return dict(db.session.execute(
-        select(Booking.company_id, func.count())
-        .where(Booking.session_id == session_id, Booking.status == BookingStatus.BOOKED)
-        .group_by(Booking.company_id)
-    ).all())
-
-
-def _waitlist_length(session_id: int) -> int:
-    return db.session.scalar(
-        select(func.count(Booking.id)).where(Booking.session_id == session_id, Booking.status == BookingStatus.WAITLISTED)
-    ) or 0
+def _seat_counts(session_id: int) -> tuple[dict[int, int], int]:
+    """Seats booked per company, and how many wait in line."""
+    booked, waiting = {}, 0
+    for company_id, status, count in db.session.execute(
+        select(Booking.company_id, Booking.status, func.count())
+        .where(Booking.session_id == session_id, Booking.status.in_([BookingStatus.BOOKED, BookingStatus.WAITLISTED]))
+        .group_by(Booking.company_id, Booking.status)
+    ):
+        if status == BookingStatus.BOOKED:
+            booked[company_id] = count
+        else:
+            waiting += count
+    return booked, waiting
 
 
 def _take_seats(session: Session, seats: int) -> None:
     """Move the seat counter; the condition (and the CHECK behind it) refuses any overbooking."""
     if seats == 0:
         return
-    result = db.session.execute(
+    moved = db.session.execute(
         update(Session)
         .where(Session.id == session.id, Session.seats_taken + seats <= Session.capacity, Session.seats_taken + seats >= 0)
         .values(seats_taken=Session.seats_taken + seats)
+        .returning(Session.seats_taken, Session.updated_at)
         .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    ).first()
+    if moved is None:
         raise DomainError(_("The session has no seat left."))
-    db.session.refresh(session, ["seats_taken"])
+    for name, value in zip(("seats_taken", "updated_at"), moved):
+        set_committed_value(session, name, value)
 
 
 def _audit(actor: User | None, action: str, booking: Booking, session: Session, before, after) -> None:

@@ -14,15 +14,15 @@ from portal.extensions import db
 from portal.models import Employee, Session
 
 LOCK_WAIT = "5s"
+WITH_MEETINGS = (joinedload(Session.course), selectinload(Session.meetings))
 
 
-def lock_sessions(session_ids: list[int], *, with_meetings: bool = False) -> list[Session]:
+def lock_sessions(session_ids: list[int], *options) -> list[Session]:
     """Hold the write lock on these sessions until the transaction ends; returns them freshly read,
-    with their course and meetings read afresh too (after the lock, so as they stand) if asked."""
+    with what the loader options name (WITH_MEETINGS: course and meetings) read afresh too, after
+    the lock, so as they stand."""
     ids = sorted(set(session_ids))  # one order everywhere, so two lockers never deadlock
-    statement = select(Session).where(Session.id.in_(ids))
-    if with_meetings:
-        statement = statement.options(joinedload(Session.course), selectinload(Session.meetings))
+    statement = select(Session).where(Session.id.in_(ids)).options(*options)
     if _on_sqlite():
         _begin_immediate()
     else:
@@ -32,13 +32,17 @@ def lock_sessions(session_ids: list[int], *, with_meetings: bool = False) -> lis
     return list(found)
 
 
-def lock_employees(employee_ids: list[int]) -> None:
+def lock_employees(employee_ids: list[int]) -> list[Employee]:
     """Hold the employees while deciding on them, so one employee is never booked into two
-    overlapping sessions by two requests at once. Take the session's lock first (SQLite's
-    write lock already covers everything)."""
+    overlapping sessions by two requests at once; returns them, read as they stand. Take the
+    session's lock first (SQLite's write lock already covers everything)."""
     ids = sorted(set(employee_ids))
-    if ids and not _on_sqlite():
-        db.session.execute(select(Employee.id).where(Employee.id.in_(ids)).order_by(Employee.id).with_for_update())
+    if not ids:
+        return []
+    statement = select(Employee).where(Employee.id.in_(ids)).order_by(Employee.id)
+    if not _on_sqlite():
+        statement = statement.with_for_update(of=Employee)
+    return list(db.session.scalars(statement.execution_options(populate_existing=True)))
 
 
 def lock_employees_alone(employee_ids: list[int]) -> None:

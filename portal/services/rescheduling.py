@@ -15,7 +15,7 @@ from portal.models import (
 from portal.models.types import utcnow
 from portal.services import DomainError, InvalidInput, audit, notifications, placement
 from portal.services.catalogue import MeetingData, apply_new_dates, meetings_as_data
-from portal.services.locking import lock_sessions
+from portal.services.locking import WITH_MEETINGS, lock_sessions
 from portal.services.slots import Rule, Slot, find_slot
 from portal.urls import external_url
 
@@ -91,7 +91,7 @@ def _commit_without_waiting_for_disk() -> None:
 
 def propose(session_id: int, rules: tuple[Rule, ...], today: date, settings: placement.Settings) -> str:
     """Propose dates for one postponed session; returns what became of it."""
-    locked = lock_sessions([session_id], with_meetings=True)
+    locked = lock_sessions([session_id], *WITH_MEETINGS)
     if not locked:
         return "gone"
     session = locked[0]

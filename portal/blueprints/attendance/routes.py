@@ -10,7 +10,7 @@ from portal.access import load_or_404
 from portal.blueprints.attendance.forms import MarkForm
 from portal.blueprints.helpers import attempt
 from portal.extensions import htmx
-from portal.models import Booking, Course, Meeting, Role, Session
+from portal.models import Booking, Meeting, Role, Session
 from portal.security import gate_blueprint
 from portal.services import attendance as service
 
@@ -20,11 +20,11 @@ bp.add_app_template_global(service.has_started, "meeting_started")
 
 
 def _meeting(session_id: int, meeting_id: int) -> Meeting:
-    """The meeting, looked up under its session: the provider's own, or 404."""
-    session = load_or_404(Session, session_id, current_user, manage=True,
-                          options=[joinedload(Session.course).joinedload(Course.provider)])
-    meeting = load_or_404(Meeting, meeting_id, current_user, manage=True, options=[joinedload(Meeting.municipality)])
-    if meeting.session_id != session.id:
+    """The meeting, looked up under its session: the provider's own, or 404. One statement."""
+    meeting = load_or_404(Meeting, meeting_id, current_user, manage=True, options=[
+        joinedload(Meeting.municipality), joinedload(Meeting.session).joinedload(Session.course),
+    ])
+    if meeting.session_id != session_id:
         abort(404)
     return meeting
 
@@ -47,7 +47,7 @@ def mark(session_id: int, meeting_id: int, booking_id: int):
         abort(404)
     form = MarkForm()
     if form.validate_on_submit():
-        attempt(lambda: service.mark(meeting, booking, form.status.data, current_user))
+        attempt(lambda: service.mark(meeting, booking, form.status.data, current_user), keep_loaded=True)
     else:
         flash(_("Mark the person as attended or absent."), "error")
     if not htmx:
@@ -59,8 +59,8 @@ def mark(session_id: int, meeting_id: int, booking_id: int):
         response = make_response("")
         response.headers["HX-Refresh"] = "true"
         return response
-    return render_template("attendance/_row.html", row=rows[0], meeting=meeting, session=meeting.session,
-                           started=service.has_started(meeting), problems=_messages("error"))
+    return render_template("attendance/_row.html", row=rows[0], meeting=meeting, started=service.has_started(meeting),
+                           problems=_messages("error"))
 
 
 @bp.route("/sessions/<int:session_id>/meetings/<int:meeting_id>/register/all-present", methods=["POST"])

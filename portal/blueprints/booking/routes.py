@@ -3,7 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from portal.access import load_or_404
 from portal.blueprints.auth.routes import safe_next
@@ -11,7 +11,7 @@ from portal.blueprints.booking.forms import BookForm
 from portal.blueprints.catalogue.routes import plan_item_arg
 from portal.blueprints.helpers import attempt
 from portal.extensions import htmx
-from portal.models import Booking, Course, Meeting, Role, Session
+from portal.models import Booking, Role, Session
 from portal.models.types import MAX_ID
 from portal.security import gate_blueprint, role_required
 from portal.services import booking as service
@@ -22,10 +22,7 @@ gate_blueprint(bp, Role.HR, Role.PM)
 
 
 def _session(session_id: int) -> Session:
-    return load_or_404(Session, session_id, current_user, options=[
-        joinedload(Session.course).joinedload(Course.provider),
-        selectinload(Session.meetings).joinedload(Meeting.municipality),
-    ])
+    return load_or_404(Session, session_id, current_user, options=service.AS_SHOWN)
 
 
 @bp.route("/sessions/<int:session_id>/book", methods=["GET", "POST"])
@@ -36,9 +33,11 @@ def book(session_id: int):
     form = BookForm()
     outcomes = None
     if form.validate_on_submit():
-        outcomes = attempt(lambda: service.book_employees(found.id, form.employee_ids.data, current_user, plan_item))
-        found = _session(session_id)
-        plan_item = plan_item_arg()
+        # The service reads the session again under its lock, as the page shows it: kept for the page.
+        outcomes = attempt(lambda: service.book_employees(found.id, form.employee_ids.data, current_user, plan_item),
+                           keep_loaded=True)
+        if outcomes is None:  # refused: the rollback forgot what was read
+            found, plan_item = _session(session_id), plan_item_arg()
     text = request.values.get("q", "")[:100].replace("\x00", "")
     selected = [] if outcomes else _selected_ids() or _named_in(plan_item)
     people = booking_views.candidates(found, current_user.company_id, text, selected)
@@ -73,7 +72,7 @@ def bookings():
 def cancel(booking_id: int):
     found = load_or_404(Booking, booking_id, current_user, manage=True, options=[joinedload(Booking.employee)])
     name = found.employee.name
-    promoted = attempt(lambda: service.cancel_booking(found, current_user))
+    promoted = attempt(lambda: service.cancel_booking(found, current_user), keep_loaded=True)
     if promoted is not None:
         flash(_("%(name)s's booking is cancelled.", name=name), "success")
         for booking in promoted:
