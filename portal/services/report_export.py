@@ -93,27 +93,29 @@ def participant_header(personal: bool) -> list[str]:
     return header
 
 
-def participant_values(person: Participant, personal: bool) -> list[object]:
-    """One person's row. Gender, status and birth year only for the programme office, never of an erased person."""
-    values: list[object] = [
-        _("Erased person") if person.erased else person.name, person.company,
-        hours_of(person.minutes), person.minutes, person.sessions,
-    ]
-    if personal:
-        if person.erased:
-            values += [None, None, None]
-        else:
-            values += [
-                str(GENDER_LABELS[person.gender]), str(STATUS_LABELS[person.employment_status]), person.birth_year,
+def participant_rows(people: Iterable[Participant], personal: bool) -> Iterator[list[object]]:
+    """Each person's row, the labels translated once for the whole list. Gender, status and birth
+    year only for the programme office, never of an erased person."""
+    erased = _("Erased person")
+    genders = {key: str(label) for key, label in GENDER_LABELS.items()}
+    statuses = {key: str(label) for key, label in STATUS_LABELS.items()}
+    for person in people:
+        values: list[object] = [
+            erased if person.erased else person.name, person.company, hours_of(person.minutes), person.minutes,
+            person.sessions,
+        ]
+        if personal:
+            values += [None, None, None] if person.erased else [
+                genders[person.gender], statuses[person.employment_status], person.birth_year,
             ]
-    return values
+        yield values
 
 
 def participants_csv(people: Iterable[Participant], personal: bool) -> Iterator[bytes]:
     """The participant list as CSV, a batch of lines at a time."""
     batch = [BOM, _csv_line(participant_header(personal))]
-    for person in people:
-        batch.append(_csv_line(participant_values(person, personal)))
+    for values in participant_rows(people, personal):
+        batch.append(_csv_line(values))
         if len(batch) >= 200:
             yield "".join(batch).encode("utf-8")
             batch = []
@@ -176,8 +178,10 @@ def participants_xlsx(people: Iterable[Participant], personal: bool) -> IO[bytes
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_sheet_name(_("Participants"), set()))
     sheet.append([_cell(sheet, text, bold=True) for text in participant_header(personal)])
-    for person in people:
-        sheet.append([_cell(sheet, value, number_format=HOURS_FORMAT) for value in participant_values(person, personal)])
+    for values in participant_rows(people, personal):
+        # Whole numbers and blanks go in as they are; text and hours need a cell of their own.
+        sheet.append([value if value is None or type(value) is int else _cell(sheet, value, number_format=HOURS_FORMAT)
+                      for value in values])
     file = tempfile.TemporaryFile()
     try:
         book.save(file)
