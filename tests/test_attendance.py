@@ -353,7 +353,8 @@ class TestToggle:
                 # A row needs nothing of the layout around a page: no programme, no unread count.
                 assert not any("FROM programmes" in q or "FROM notifications" in q for q in queries)
                 counts.append(len(queries))
-        assert counts[:2] == counts[2:] and max(counts) <= 17  # attended: the day checked, hours and tallies written
+        # attended: the day checked, hours and tallies written; PostgreSQL also sets its lock timeout
+        assert counts[:2] == counts[2:] and max(counts) <= 18
 
     def test_without_javascript_the_toggle_redirects_back_to_the_register(self, signed_in, make, provider_user):
         session, meeting, (booking, _) = session_with(make, provider_user.provider)

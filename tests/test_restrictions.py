@@ -16,6 +16,7 @@ from portal.services import DomainError, InvalidInput
 from portal.services import rescheduling, restrictions as service
 from portal.services.restrictions import ImpactToConfirm, RestrictionData
 from portal.services.slots import is_working_day
+from tests.conftest import count_queries
 
 ZONE = ZoneInfo("Europe/Stockholm")
 
@@ -285,6 +286,24 @@ class TestProposals:
         assert again.as_dict() == {"proposed": 0, "confirmed": 0, "unplaceable": 0, "waiting": 0, "busy": 0}
         assert db.session.execute(select(RescheduleProposal.id, RescheduleProposal.status)).all() == before
         assert db.session.scalar(select(func.count(Notification.id))) == notes
+
+    def test_a_run_asks_for_each_providers_users_once_and_tells_every_one_of_them(self, make, pm, provider_user):
+        colleague = make.user(Role.PROVIDER, provider=provider_user.provider)
+        for venue in ("Sal 1", "Sal 2", "Sal 3"):
+            in_person(make, provider_user.provider, days_ahead=4, booked=10, venue=venue)
+        restriction = record(pm, country(8))
+        service.lift_restriction(restriction, pm, today())
+        db.session.commit()
+        with count_queries() as statements:
+            report = rescheduling.reschedule(restriction_id=restriction.id)
+        assert report.proposed == 3
+        assert sum("FROM users" in statement for statement in statements) == 1
+        told = db.session.execute(select(Notification.user_id, func.count()).where(
+            Notification.kind == "session.dates_proposed").group_by(Notification.user_id)).all()
+        assert dict(told) == {provider_user.id: 3, colleague.id: 3}
+        addressed = db.session.scalars(select(OutboxEmail.to_address).join(Notification).where(
+            Notification.kind == "session.dates_proposed")).all()
+        assert sorted(addressed) == sorted([provider_user.email, colleague.email] * 3)
 
     @pytest.mark.postgres
     def test_only_the_jobs_own_transactions_skip_waiting_for_the_disk(self, make, pm, provider_user, monkeypatch):

@@ -8,13 +8,13 @@ most the busy timeout). Either way a request that cannot get the lock in time fa
 OperationalError, which the app answers with a "busy, try again" page, never a 500.
 """
 from sqlalchemy import select, text
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import Employee, Session
 
 LOCK_WAIT = "5s"
-WITH_MEETINGS = (joinedload(Session.course), selectinload(Session.meetings))
+WITH_MEETINGS = (joinedload(Session.course), joinedload(Session.meetings))  # in the locking statement itself
 
 
 def lock_sessions(session_ids: list[int], *options) -> list[Session]:

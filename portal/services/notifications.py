@@ -10,6 +10,14 @@ from portal.services.pagination import Page, paginate_rows
 
 
 @dataclass(frozen=True)
+class Recipient:
+    """Whom a notification goes to, when no User object is at hand: a user's id and address."""
+
+    id: int
+    email: str
+
+
+@dataclass(frozen=True)
 class Attachment:
     name: str
     content_type: str
@@ -29,10 +37,10 @@ def email(to: str, subject: str, body: str, attachment: Attachment | None = None
 
 
 def notify(
-    user: User, kind: str, title: str, body: str = "", link: str = "", attachment: Attachment | None = None
+    user: User | Recipient, kind: str, title: str, body: str = "", link: str = "", attachment: Attachment | None = None
 ) -> Notification:
     """A notification in the portal, and the same by email."""
-    notification = Notification(user=user, kind=kind, title=title, body=body, link=link)
+    notification = Notification(user_id=user.id, kind=kind, title=title, body=body, link=link)
     db.session.add(notification)
     outgoing = email(user.email, title, body + (f"\n\n{link}" if link else ""), attachment)
     outgoing.notification = notification  # both written in the next flush, the email pointing at it
@@ -53,9 +61,17 @@ def hr_users_of(company_ids: set[int]) -> list[User]:
 
 
 def provider_users_of(provider_id: int) -> list[User]:
-    return list(db.session.scalars(
-        select(User).where(User.role == Role.PROVIDER, User.is_active, User.provider_id == provider_id).order_by(User.id)
-    ))
+    return list(db.session.scalars(_provider_users(provider_id)))
+
+
+def provider_recipients(provider_id: int) -> list[Recipient]:
+    """The provider's active users as recipients: what a job may keep across its transactions."""
+    statement = _provider_users(provider_id).with_only_columns(User.id, User.email)
+    return [Recipient(user_id, address) for user_id, address in db.session.execute(statement)]
+
+
+def _provider_users(provider_id: int):
+    return select(User).where(User.role == Role.PROVIDER, User.is_active, User.provider_id == provider_id).order_by(User.id)
 
 
 def programme_office() -> list[User]:

@@ -1,7 +1,9 @@
 """New dates for sessions a restriction postponed: proposals made when it lifts or eases, which the
 provider confirms (or the programme confirms at once), and what confirming does."""
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time
+from functools import cache
 
 from flask_babel import force_locale, gettext as _
 from sqlalchemy import exists, func, select, text
@@ -53,12 +55,15 @@ def reschedule(restriction_id: int | None = None, today: date | None = None) -> 
     today = today or placement.today()
     report = RescheduleReport()
     rules, settings = placement.current_rules(today), placement.Settings.load()
+    # Each provider's users are asked once per run, not once per session (a user added or
+    # deactivated in the seconds a run takes is told, or not, by the next one).
+    recipients = cache(notifications.provider_recipients)
     for done, session_id in enumerate(sessions_to_reschedule(restriction_id)):
         if done % STATISTICS_EVERY == 0:
             _refresh_statistics()
         try:
             _commit_without_waiting_for_disk()
-            outcome = propose(session_id, rules, today, settings)
+            outcome = propose(session_id, rules, today, settings, recipients)
             db.session.commit()
         except (OperationalError, IntegrityError):
             db.session.rollback()
@@ -89,7 +94,13 @@ def _commit_without_waiting_for_disk() -> None:
         db.session.execute(text("SET LOCAL synchronous_commit = off"))
 
 
-def propose(session_id: int, rules: tuple[Rule, ...], today: date, settings: placement.Settings) -> str:
+Recipients = Callable[[int], list[notifications.Recipient]]  # a provider's users to tell
+
+
+def propose(
+    session_id: int, rules: tuple[Rule, ...], today: date, settings: placement.Settings,
+    recipients: Recipients = notifications.provider_recipients,
+) -> str:
     """Propose dates for one postponed session; returns what became of it."""
     locked = lock_sessions([session_id], *WITH_MEETINGS)
     if not locked:
@@ -109,7 +120,7 @@ def propose(session_id: int, rules: tuple[Rule, ...], today: date, settings: pla
         db.session.flush()
         audit.record(None, "session.unplaceable", "session", session.id, provider_id=session.course.provider_id,
                      earliest=earliest.isoformat(), period_end=request.latest.isoformat())
-        _tell_unplaceable(session, earliest, request.latest)
+        _tell_unplaceable(session, earliest, request.latest, recipients)
         return "unplaceable"
     _fill(proposal, session, slot)
     db.session.flush()
@@ -119,7 +130,7 @@ def propose(session_id: int, rules: tuple[Rule, ...], today: date, settings: pla
     if settings.auto_confirm:
         _confirm(proposal, session, None)
         return "confirmed"
-    _tell_proposed(session, proposal)
+    _tell_proposed(session, proposal, recipients)
     return "proposed"
 
 
@@ -201,7 +212,7 @@ def _moved_deadlines(session: Session, proposal: RescheduleProposal) -> tuple[da
 
 # Telling
 
-def _tell_proposed(session: Session, proposal: RescheduleProposal) -> None:
+def _tell_proposed(session: Session, proposal: RescheduleProposal, recipients: Recipients) -> None:
     with force_locale("sv"):
         title = _("New dates proposed: %(course)s", course=session.course.title)
         lines = [f"- {moment(m.starts_at)}–{clock(m.ends_at)}" for m in proposal.meetings]
@@ -209,17 +220,17 @@ def _tell_proposed(session: Session, proposal: RescheduleProposal) -> None:
         body += "\n\n" + _("%(n)s booked employees would have another booking at the same time. "
                            "Confirm the dates or choose others in the portal.", n=proposal.clash_count)
         link = external_url("provider.session", session_id=session.id)
-        for user in notifications.provider_users_of(session.course.provider_id):
+        for user in recipients(session.course.provider_id):
             notifications.notify(user, "session.dates_proposed", title, body, link)
 
 
-def _tell_unplaceable(session: Session, earliest: date, last: date) -> None:
+def _tell_unplaceable(session: Session, earliest: date, last: date, recipients: Recipients) -> None:
     with force_locale("sv"):
         title = _("No new dates found: %(course)s", course=session.course.title)
         body = _("The session may run again from %(earliest)s, but no dates for all its meetings fit before the "
                  "programme period ends %(last)s. Choose dates yourself or cancel the session.",
                  earliest=format_day(earliest), last=format_day(last))
-        for user in notifications.provider_users_of(session.course.provider_id):
+        for user in recipients(session.course.provider_id):
             notifications.notify(user, "session.unplaceable", title, body, external_url("provider.session", session_id=session.id))
         for user in notifications.programme_office():
             notifications.notify(user, "session.unplaceable", title, body,
