@@ -58,7 +58,9 @@ def record_attendance(
         raise DomainError(_("Only people booked on this session can be marked."))
     # The session's lock keeps a booking from being cancelled while it is marked; the employees'
     # keeps HR from logging hours for the same day at the same moment.
-    held = lock_sessions([meeting.session_id], joinedload(Session.course))  # held: the meeting's session is read from it
+    # Kept in a variable: the identity map holds objects weakly, and `meeting.session` is found in it
+    # (no statement) only while something holds the locked session.
+    held = lock_sessions([meeting.session_id], joinedload(Session.course))
     # Read again under the lock: the meeting may have moved or gone since the page was loaded.
     if not held or db.session.scalars(select(Meeting).where(Meeting.id == meeting.id)
                                       .execution_options(populate_existing=True)).first() is None:
