@@ -47,13 +47,23 @@ from portal.models import (
     TrainingPlan, User,
 )
 from portal.services import restrictions as restriction_service
+from portal.services.slots import is_working_day
 from tests import factories as make
 from tests.conftest import PASSWORD, REFERENCE_TABLES
 from tests.test_access_matrix import KINDS, RULES, Browser, _ids_of, classify, world  # noqa: F401
 
 TODAY = date.today()
 START = datetime.now(timezone.utc).replace(hour=8, minute=0, second=0, microsecond=0) + timedelta(days=30)
-IN_A_MONTH, IN_TWO_MONTHS = TODAY + timedelta(days=30), TODAY + timedelta(days=60)
+
+
+def _working_day_from(day: date) -> date:
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+# New dates for a session a restriction postponed must be on a working day, whatever day the suite runs on
+IN_A_MONTH, IN_TWO_MONTHS = TODAY + timedelta(days=30), _working_day_from(TODAY + timedelta(days=60))
 NEW_PASSWORD = "grön lyktstolpe vid kanalen"
 
 
