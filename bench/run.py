@@ -263,7 +263,7 @@ def _queue_up(coming, needed: int, people: dict[int, list[int]], busy: set[int],
             if room <= 0 or company not in hr_of:
                 break
             hr = db.session.scalars(select(User).where(User.email == hr_of[company])).one()
-            outcomes = book_employees(session.id, ids[:room], hr)
+            outcomes = book_employees(session.id, ids[:room], hr).outcomes
             db.session.commit()
             placed = [o.employee_id for o in outcomes if o.result == "waitlisted"]
             free[company] = [i for i in ids if i not in placed]

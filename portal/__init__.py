@@ -76,8 +76,13 @@ def _normalise_database_url(app: Flask) -> None:
         # psycopg prepares a statement run five times, and PostgreSQL then may plan it once for any
         # parameters: on skewed data (one session's 40 bookings, another's none) such a generic plan
         # was measured 20 times slower in the rescheduling job. Plan every statement for its values.
+        # No statement waits for a row lock longer than LOCK_WAIT (services/locking.py): set once per
+        # connection rather than by a statement of its own in every transaction that locks.
+        from portal.services.locking import LOCK_WAIT
+
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})  # never the shared default's dict
-        options["connect_args"] = {"prepare_threshold": None, **options.get("connect_args", {})}
+        options["connect_args"] = {"prepare_threshold": None, "options": f"-c lock_timeout={LOCK_WAIT}",
+                                   **options.get("connect_args", {})}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 

@@ -82,7 +82,8 @@ def register_cli(app: Flask) -> None:
 
     @portal_group.command("scheduler")
     def scheduler_command():
-        """Run the scheduled jobs (mail, seat caps, rescheduling, reminders) until stopped; run exactly one."""
+        """Run the scheduled jobs (mail, seat caps, rescheduling, reminders, retention, totals) until stopped; run
+        exactly one."""
         from portal.jobs.scheduler import run_scheduler
 
         run_scheduler(app)
@@ -90,7 +91,8 @@ def register_cli(app: Flask) -> None:
     @portal_group.command("run-job")
     @click.argument("name")
     def run_job_command(name: str):
-        """Run one scheduled job once now: send_outbox, release_caps, reschedule_postponed, send_meeting_reminders."""
+        """Run one scheduled job once now: send_outbox, release_caps, reschedule_postponed, send_meeting_reminders,
+        purge_attendance, compact_totals."""
         from portal.jobs.scheduler import JOBS_BY_NAME
         from portal.models import JobRun, RunOutcome
 

@@ -19,9 +19,9 @@ from portal.extensions import db
 from portal.i18n import from_local
 from portal.models import (
     Attendance, AttendanceStatus, Booking, BookingStatus, Company, CompetenceArea, Course, CourseFormat, Delivery,
-    Employee, EmploymentStatus, Gender, HoursEntry, HoursSource, HoursTally, Meeting, Municipality, PlanItem, Priority,
-    Programme, Provider, ProviderKind, Region, Restriction, RestrictionScope, Role, Session, SessionStatus, SizeBand,
-    TrainingPlan, User, Verification,
+    Employee, EmploymentStatus, Gender, HoursEntry, HoursSource, HoursTally, HoursTotal, Meeting, Municipality,
+    PlanItem, Priority, Programme, Provider, ProviderKind, Region, Restriction, RestrictionScope, Role, Session,
+    SessionStatus, SizeBand, TrainingPlan, User, Verification,
 )
 from portal.models.catalogue import course_competence_areas
 from portal.models.organisations import org_number
@@ -261,9 +261,11 @@ def build_scaled_programme(scale: float, seed: int, anchor: date) -> dict[str, i
     _allocate_bookings(build)
     for step in (_sessions, _meetings, _bookings, _attendances, _hours_entries):
         step(build, loader)
-    # The hours went in without the ORM, so nothing kept their tallies: build them all at once.
+    # The hours went in without the ORM, so nothing kept their tallies: build them, and the programme's
+    # totals (one row per key), all at once.
     tallies.rebuild_all(connection)
-    loader.written[HoursTally.__tablename__] = db.session.scalar(select(func.count()).select_from(HoursTally))
+    for table in (HoursTally, HoursTotal):
+        loader.written[table.__tablename__] = db.session.scalar(select(func.count()).select_from(table))
     if connection.dialect.name == "postgresql":
         _finish_on_postgres(connection, [table for table in _programme_tables() if table.name in loader.written])
     postponed = sum(1 for session in build.sessions if session.status == SessionStatus.POSTPONED)

@@ -30,8 +30,9 @@ import re
 import secrets
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import url_for
@@ -44,6 +45,7 @@ from portal.models import (
     TrainingPlan,
 )
 from portal.services import accounts
+from portal.services.slots import is_working_day
 from tests.conftest import REFERENCE_TABLES, config_for_tests, sign_in
 
 ROLES = ("anonymous", "hr", "provider", "pm")
@@ -347,11 +349,17 @@ def world(make):
         postponed = make.session(course, starts_at=now + timedelta(days=30), status=SessionStatus.POSTPONED,
                                  postponed_by_id=restrictions[side].id, postponed_at=now)
         moved = postponed.meetings[0]
+        # Dates that still hold when confirmed: a working day at a fixed hour in Sweden, whatever day
+        # and hour the suite runs at (a weekend or holiday would be replaced by a fresh proposal)
+        proposed_day = today + timedelta(days=44)
+        while not is_working_day(proposed_day):
+            proposed_day += timedelta(days=1)
+        proposed_start = datetime.combine(proposed_day, time(9), ZoneInfo("Europe/Stockholm"))
         db.session.add(RescheduleProposal(
             session=postponed, restriction_id=restrictions[side].id, status=ProposalStatus.PROPOSED,
             earliest_day=today + timedelta(days=44),
-            meetings=[ProposedMeeting(meeting=moved, starts_at=moved.starts_at + timedelta(days=14),
-                                      ends_at=moved.ends_at + timedelta(days=14))],
+            meetings=[ProposedMeeting(meeting=moved, starts_at=proposed_start,
+                                      ends_at=proposed_start + timedelta(hours=6))],
         ))
         plan = TrainingPlan(company=company, title=f"Plan {side}", period_start=programme.period_start,
                             period_end=programme.period_end)

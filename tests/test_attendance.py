@@ -14,7 +14,7 @@ from portal.models import (
 )
 from portal.services import DomainError
 from portal.services import attendance as service
-from tests.conftest import count_queries, csrf_token, sign_in
+from tests.conftest import ON_POSTGRES, count_queries, csrf_token, sign_in
 
 @pytest.fixture(autouse=True)
 def _english(app, ctx):
@@ -353,8 +353,9 @@ class TestToggle:
                 # A row needs nothing of the layout around a page: no programme, no unread count.
                 assert not any("FROM programmes" in q or "FROM notifications" in q for q in queries)
                 counts.append(len(queries))
-        # attended: the day checked, hours and tallies written; PostgreSQL also sets its lock timeout
-        assert counts[:2] == counts[2:] and max(counts) <= 18
+        # attended: the day checked, hours and tallies written (the person already held by the mark's own lock);
+        # SQLite moves the programme's totals in two statements of their own (PostgreSQL within the tallies')
+        assert counts[:2] == counts[2:] and max(counts) <= (15 if ON_POSTGRES else 18), counts
 
     def test_without_javascript_the_toggle_redirects_back_to_the_register(self, signed_in, make, provider_user):
         session, meeting, (booking, _) = session_with(make, provider_user.provider)

@@ -1,4 +1,12 @@
-"""The benchmark's instrumentation is there only when asked for, and counts what a request runs."""
+"""The benchmark's instrumentation is there only when asked for, and counts what a request runs; the
+server settings it measures with (gunicorn.conf.py)."""
+import gc
+import re
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from portal.models import Role
@@ -28,3 +36,18 @@ def test_production_refuses_it():
     with pytest.raises(RuntimeError, match="PORTAL_BENCH"):
         with another_app(production(PORTAL_BENCH=True)):
             pass
+
+
+def test_gunicorn_reads_the_settings_and_a_worker_leaves_what_it_loaded_out_of_collections():
+    root = Path(__file__).resolve().parent.parent
+    printed = subprocess.run([sys.executable, "-m", "gunicorn", "--print-config", "wsgi:app"], cwd=root,
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+    assert re.search(r"^post_worker_init\s+= <post_worker_init\(\)>", printed, re.MULTILINE)
+    settings = runpy.run_path(str(root / "gunicorn.conf.py"))
+    before = gc.get_threshold()
+    try:
+        settings["post_worker_init"](None)
+        assert gc.get_freeze_count() > 10_000 and gc.get_threshold() == settings["COLLECT_AFTER"]
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

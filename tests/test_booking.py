@@ -42,7 +42,7 @@ class TestBooking:
     def test_employees_are_booked_until_full_then_waitlisted_in_order(self, make, hr):
         session = make.session(capacity=2)
         people = staff(make, hr.company, 4)
-        outcomes = service.book_employees(session.id, [p.id for p in people], hr)
+        outcomes = service.book_employees(session.id, [p.id for p in people], hr).outcomes
         db.session.commit()
         assert results(outcomes) == ["booked", "booked", "waitlisted", "waitlisted"]
         assert [o.place for o in outcomes[2:]] == [1, 2]
@@ -52,18 +52,18 @@ class TestBooking:
     def test_the_same_employee_twice_and_a_double_submitted_form_book_once(self, make, hr):
         session = make.session()
         anna = make.employee(hr.company)
-        assert results(service.book_employees(session.id, [anna.id, anna.id], hr)) == ["booked"]
+        assert results(service.book_employees(session.id, [anna.id, anna.id], hr).outcomes) == ["booked"]
         db.session.commit()
-        again = service.book_employees(session.id, [anna.id], hr)
+        again = service.book_employees(session.id, [anna.id], hr).outcomes
         assert results(again) == ["refused"] and "redan bokad" in again[0].reason.lower()
         assert statuses(session) == [BookingStatus.BOOKED]
 
     def test_a_company_over_its_seat_cap_waits_until_the_cap_is_released(self, make, hr):
         session = make.session(capacity=10, company_seat_cap=2, seat_cap_released_at=NOW + timedelta(days=3))
         people = staff(make, hr.company, 3)
-        assert results(service.book_employees(session.id, [p.id for p in people], hr)) == ["booked", "booked", "waitlisted"]
+        assert results(service.book_employees(session.id, [p.id for p in people], hr).outcomes) == ["booked", "booked", "waitlisted"]
         other_hr = make.user(Role.HR)
-        assert results(service.book_employees(session.id, [make.employee(other_hr.company).id], other_hr)) == ["booked"]
+        assert results(service.book_employees(session.id, [make.employee(other_hr.company).id], other_hr).outcomes) == ["booked"]
         db.session.commit()
         assert service.sessions_with_released_caps() == []  # not released yet
         db.session.get(Session, session.id).seat_cap_released_at = NOW - timedelta(minutes=1)
@@ -76,7 +76,7 @@ class TestBooking:
     def test_an_unreleased_cap_holds_even_with_seats_free(self, make, hr):
         session = make.session(capacity=10, company_seat_cap=1)  # never released
         people = staff(make, hr.company, 2)
-        assert results(service.book_employees(session.id, [p.id for p in people], hr)) == ["booked", "waitlisted"]
+        assert results(service.book_employees(session.id, [p.id for p in people], hr).outcomes) == ["booked", "waitlisted"]
 
     @pytest.mark.parametrize(("change", "words"), [
         ({"status": SessionStatus.CANCELLED}, "inställt"),
@@ -87,7 +87,7 @@ class TestBooking:
     ])
     def test_a_closed_session_refuses_everyone_with_the_reason(self, make, hr, change, words):
         session = make.session(**change)
-        outcomes = service.book_employees(session.id, [make.employee(hr.company).id], hr)
+        outcomes = service.book_employees(session.id, [make.employee(hr.company).id], hr).outcomes
         assert results(outcomes) == ["refused"] and words in outcomes[0].reason.lower()
         assert statuses(session) == []
 
@@ -99,7 +99,7 @@ class TestBooking:
         gone = make.employee(hr.company, is_active=False)
         stranger = make.employee()  # another company's
         fine = make.employee(hr.company)
-        outcomes = service.book_employees(session.id, [busy.id, gone.id, stranger.id, fine.id, 999999], hr)
+        outcomes = service.book_employees(session.id, [busy.id, gone.id, stranger.id, fine.id, 999999], hr).outcomes
         assert results(outcomes) == ["refused", "refused", "refused", "booked", "refused"]
         assert elsewhere.course.title in outcomes[0].reason
         assert "avaktiverad" in outcomes[1].reason
@@ -117,7 +117,7 @@ class TestBooking:
         db.session.commit()
 
         assert set(service.clash_details([overnight.id, earlier.id], session)) == {overnight.id}
-        outcomes = service.book_employees(session.id, [overnight.id, earlier.id], hr)
+        outcomes = service.book_employees(session.id, [overnight.id, earlier.id], hr).outcomes
         assert results(outcomes) == ["refused", "booked"]
         assert long_one.course.title in outcomes[0].reason
 

@@ -37,7 +37,7 @@ class Seats(RuleBasedStateMachine):
     def book(self, company, picks):
         hr = self.hrs[company]
         ids = [self.staff[hr.id][i] for i in picks]
-        outcomes = service.book_employees(self.session.id, ids, hr)
+        outcomes = service.book_employees(self.session.id, ids, hr).outcomes
         db.session.commit()
         self.line += [o.employee_id for o in outcomes if o.result == service.WAITLISTED]
 

@@ -1,24 +1,27 @@
-"""The scheduler's jobs: reminders, rescheduling, their recorded runs, catching up after downtime,
-and two schedulers at once doing each thing once."""
+"""The scheduler's jobs: reminders, rescheduling, the totals' compaction, their recorded runs, catching up
+after downtime, and two schedulers at once doing each thing once."""
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.jobs.rescheduling import reschedule_postponed
 from portal.jobs.scheduler import JOBS, build_scheduler, catch_up
+from portal.jobs.totals import compact_totals
 from portal.models import (
-    BookingStatus, JobRun, MeetingReminder, Notification, OutboxEmail, ProposalStatus, RescheduleProposal, Role,
-    RunOutcome, SessionStatus,
+    BookingStatus, HoursTotal, JobRun, MeetingReminder, Notification, OutboxEmail, ProposalStatus, RescheduleProposal,
+    Role, RunOutcome, SessionStatus,
 )
 from portal.services import rescheduling
 from portal.services.job_runs import last_runs, run_recorded
 from portal.services.reminders import send_reminders
 from tests.test_restrictions import country, in_person, lift, pm, programme, provider_user, record  # noqa: F401
+from tests.test_tallies import log_rows, verified
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
@@ -92,12 +95,30 @@ class TestRecordedRuns:
         assert db.session.scalars(select(RescheduleProposal.session_id)).all() == [session.id]
 
 
+class TestTotals:
+    def test_the_job_compacts_the_totals_every_ten_minutes_and_records_its_counts(self, app, make):
+        person = make.employee()
+        for month in (3, 4):  # two refreshes of the person's tallies: rows for the same keys twice
+            verified(date(2026, month, 2), employee=person)
+            db.session.commit()
+        rows = log_rows()
+
+        compact_totals(app)
+
+        run = db.session.scalars(select(JobRun).where(JobRun.job == "compact_totals")).one()
+        keys = db.session.execute(select(HoursTotal.dimension, HoursTotal.key)).all()
+        assert run.outcome == RunOutcome.OK and run.counts == {"rows_before": rows, "rows_after": len(keys)}
+        assert rows > len(keys) == len(set(keys))
+        trigger = build_scheduler(app, BackgroundScheduler).get_job("compact_totals").trigger
+        assert isinstance(trigger, IntervalTrigger) and trigger.interval == timedelta(minutes=10)
+
+
 class TestScheduler:
     def test_every_job_is_scheduled_one_run_at_a_time(self, app):
         scheduler = build_scheduler(app, BackgroundScheduler)
         jobs = {job.id: job for job in scheduler.get_jobs()}
         assert set(jobs) == {"send_outbox", "release_caps", "reschedule_postponed", "send_meeting_reminders",
-                             "purge_attendance"}
+                             "purge_attendance", "compact_totals"}
         assert all(job.max_instances == 1 and job.coalesce for job in jobs.values())
         daily = jobs["reschedule_postponed"].trigger
         assert isinstance(daily, CronTrigger) and str(daily.fields[5]) == "5" and str(daily.fields[6]) == "30"

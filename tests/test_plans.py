@@ -12,7 +12,7 @@ from portal.models import (
 )
 from portal.services import DomainError, InvalidInput, demand, plans
 from portal.services.plans import ItemData
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import count_queries, csrf_token, sign_in
 
 NOW = datetime.now(timezone.utc)
 YEAR = date.today().year
@@ -192,6 +192,23 @@ class TestPages:
         assert item.planned_minutes == 1800
         client.post(f"/plan/items/{item.id}/delete", data={"csrf_token": csrf_token(client, "/")})
         assert db.session.scalars(select(PlanItem)).all() == []
+
+    def test_the_start_page_shows_every_need_in_as_many_statements_for_five_as_for_one(self, client, make, hr, plan, app):
+        sign_in(client, hr.email)
+        counts = []
+        for needs in (1, 5):
+            while len(plan.items) < needs:
+                with app.test_request_context():
+                    item = plans.add_item(plan, hr, need(make, employee_ids=[make.employee(hr.company).id], head_count=None))
+                make.booking(make.session(), item.employees[0], plan_item_id=item.id)
+                db.session.commit()
+            with count_queries() as statements:
+                page = client.get("/").get_data(as_text=True)
+            assert page.count("planerade timmar</span>") == needs
+            counts.append(len(statements))
+        # The signed-in user, the company, the plan, the figures, the coming sessions, the needs, their
+        # hours, and the layout's programme and unread count.
+        assert counts[0] == counts[1] <= 9, counts
 
     def test_a_bad_need_is_shown_next_to_the_field(self, client, make, hr, plan):
         sign_in(client, hr.email)

@@ -1,6 +1,7 @@
 """The provider's pages: publish courses and sessions, change them, and never touch another's."""
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -259,9 +260,10 @@ class TestChanges:
 
     def test_new_dates_warn_of_clashes_first_and_save_on_confirmation(self, signed_in, make, booked):
         session, hr, employee = booked
-        other = make.session(starts_at=session.meetings[0].starts_at + timedelta(days=60))
+        new_day = DAY + timedelta(days=60)
+        # 10:00-16:00 in Stockholm overlaps the new 09:00-15:00 whatever the hour the test runs at
+        other = make.session(starts_at=datetime.combine(new_day, time(10), ZoneInfo("Europe/Stockholm")))
         make.booking(other, employee)
-        new_day = (other.meetings[0].starts_at + timedelta(hours=1)).date()
         data = self.dates(make, new_day)
         first = post(signed_in, f"/provider/sessions/{session.id}/dates", data)
         page = first.get_data(as_text=True)

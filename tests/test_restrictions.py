@@ -16,7 +16,7 @@ from portal.services import DomainError, InvalidInput
 from portal.services import rescheduling, restrictions as service
 from portal.services.restrictions import ImpactToConfirm, RestrictionData
 from portal.services.slots import is_working_day
-from tests.conftest import count_queries
+from tests.conftest import ON_POSTGRES, count_queries
 
 ZONE = ZoneInfo("Europe/Stockholm")
 
@@ -61,7 +61,9 @@ def provider_user(make):
 def in_person(make, provider, *, days_ahead: int = 21, booked: int = 12, days=(0,), place: str = "Västerås",
               venue: str = "Sal 1", companies: int = 2, status: SessionStatus = SessionStatus.OPEN) -> Session:
     """An in-person session on working days from `days_ahead` on (meetings `days` apart from the first), 08–14."""
-    first = working_day_from(today() + timedelta(days=days_ahead))
+    first = today() + timedelta(days=days_ahead)
+    while not all(is_working_day(first + timedelta(days=offset)) for offset in days):  # every meeting, not the first alone
+        first += timedelta(days=1)
     course, municipality = make.course(provider), make.municipality(place)
     session = Session(course=course, status=status, capacity=max(booked, 1) + 4,
                       booking_deadline=at(first) - timedelta(days=10), cancellation_deadline=at(first) - timedelta(days=7))
@@ -350,6 +352,59 @@ class TestProposals:
         spans = sorted((m.starts_at, m.ends_at) for s in sessions for m in proposal_of(s).meetings)
         assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:]))
 
+    @pytest.mark.parametrize("batch", [1, rescheduling.BATCH])
+    def test_people_booked_on_two_postponed_sessions_are_kept_apart_in_one_batch_as_in_two(
+            self, make, pm, provider_user, monkeypatch, batch):
+        monkeypatch.setattr(rescheduling, "BATCH", batch)
+        first = in_person(make, provider_user.provider, days_ahead=4, booked=12)
+        second = in_person(make, make.provider(), days_ahead=4, booked=10, place="Karlstad")
+        for booking in db.session.scalars(select(Booking).where(Booking.session_id == first.id).limit(4)):
+            make.booking(second, booking.employee)  # four people on both, at the same time
+        restriction = record(pm, country(8))
+
+        assert lift(pm, restriction).proposed == 2
+
+        one, other = proposal_of(first), proposal_of(second)
+        assert one.clash_count == other.clash_count == 0
+        assert local(one.meetings[0].starts_at).date() == working_day_from(today() + timedelta(days=14))
+        assert local(other.meetings[0].starts_at).date() == working_day_from(
+            local(one.meetings[0].starts_at).date() + timedelta(days=1))
+
+    def test_a_run_takes_the_same_statements_for_six_sessions_as_for_three(self, make, pm, provider_user):
+        """What else is on is read once for a batch, and its rows are written together (on SQLite the
+        ORM writes rows that return their ids one by one, so there only the reads are counted)."""
+        counted = []
+        for sessions in (3, 6):
+            for n in range(sessions):
+                in_person(make, provider_user.provider, days_ahead=4, booked=10, venue=f"Sal {n}")
+            restriction = record(pm, country(8))
+            service.lift_restriction(restriction, pm, today())
+            db.session.commit()
+            with count_queries() as statements:
+                assert rescheduling.reschedule(restriction_id=restriction.id).proposed == sessions
+            counted.append([s for s in statements if ON_POSTGRES or not s.startswith("INSERT")])
+        assert len(counted[0]) == len(counted[1]) <= 17
+
+    @pytest.mark.postgres
+    def test_a_session_another_transaction_holds_is_left_for_the_next_run_and_the_rest_proposed(
+            self, make, pm, provider_user):
+        held, free = (in_person(make, provider_user.provider, days_ahead=4, booked=12, venue=venue)
+                      for venue in ("Sal 1", "Sal 2"))
+        restriction = record(pm, country(8))
+        service.lift_restriction(restriction, pm, today())
+        db.session.commit()
+        with db.engine.connect() as other:
+            other.execute(select(Session.id).where(Session.id == held.id).with_for_update())
+
+            report = rescheduling.reschedule(restriction_id=restriction.id)
+
+            assert (report.proposed, report.busy) == (1, 1)
+            assert proposal_of(held) is None and proposal_of(free).status == ProposalStatus.PROPOSED
+            other.rollback()
+        assert rescheduling.reschedule(restriction_id=restriction.id).as_dict() == {
+            "proposed": 1, "confirmed": 0, "unplaceable": 0, "waiting": 0, "busy": 0}
+        assert proposal_of(held).status == ProposalStatus.PROPOSED
+
     def test_the_slot_with_fewest_clashes_is_chosen_among_the_earliest(self, make, pm, provider_user):
         session = in_person(make, provider_user.provider, days_ahead=4, booked=12)
         restriction = record(pm, country(8))
@@ -366,7 +421,8 @@ class TestProposals:
         assert proposal.clash_count == 0
 
     def test_no_room_before_the_period_ends_is_flagged_to_pm_and_provider(self, make, pm, provider_user, programme):
-        session = in_person(make, provider_user.provider, days_ahead=4, booked=12)
+        # Meetings a week apart fit in no two days, whichever weekdays those are
+        session = in_person(make, provider_user.provider, days_ahead=4, booked=12, days=(0, 7))
         restriction = record(pm, country(8))
         programme.period_end = today() + timedelta(days=15)
         db.session.commit()
@@ -500,6 +556,36 @@ class TestConfirming:
         db.session.commit()
         assert session.status == SessionStatus.OPEN and proposal_of(session).status == ProposalStatus.REPLACED
 
+    def test_picking_the_proposed_dates_themselves_is_not_a_venue_taken_by_the_proposal(self, proposed, provider_user):
+        from portal.services import catalogue
+        from portal.services.catalogue import meetings_as_data
+
+        session, proposal, _ = proposed
+        data = meetings_as_data(session.meetings)
+        for meeting, proposed_meeting in zip(data, proposal.meetings):
+            meeting.starts_at, meeting.ends_at = proposed_meeting.starts_at, proposed_meeting.ends_at
+        catalogue.change_session_dates(session, provider_user, data, session.booking_deadline,
+                                       session.cancellation_deadline, confirmed_clashes=None)
+        db.session.commit()
+        assert session.status == SessionStatus.OPEN
+
+    def test_picked_dates_when_another_of_the_providers_sessions_uses_the_venue_are_refused(
+            self, proposed, provider_user, make):
+        from portal.services import catalogue
+        from portal.services.catalogue import meetings_as_data
+
+        session, proposal, _ = proposed
+        other = in_person(make, provider_user.provider, days_ahead=60, booked=2)  # Sal 1 in Västerås too
+        data = meetings_as_data(session.meetings)
+        data[0].starts_at, data[0].ends_at = other.meetings[0].starts_at, other.meetings[0].ends_at
+        data[1].starts_at = working_day_from(local(other.meetings[0].starts_at).date() + timedelta(days=2))
+        data[1].starts_at = at(data[1].starts_at)
+        data[1].ends_at = data[1].starts_at + timedelta(hours=6)
+        with pytest.raises(InvalidInput) as refused, force_locale("en"):
+            catalogue.change_session_dates(session, provider_user, data, session.booking_deadline,
+                                           session.cancellation_deadline, confirmed_clashes=None)
+        assert refused.value.errors == {"meetings-0-starts_at": "Another of your sessions uses this venue then."}
+
     def test_picked_dates_inside_the_notice_or_on_a_holiday_are_refused(self, proposed, provider_user):
         from portal.services import catalogue
         from portal.services.catalogue import meetings_as_data
@@ -508,7 +594,9 @@ class TestConfirming:
         data = meetings_as_data(session.meetings)
         soon = working_day_from(today() + timedelta(days=3))
         for meeting, offset in zip(data, (0, 2)):
-            meeting.starts_at = at(soon + timedelta(days=offset))
+            # at 10, not the session's 08: on some weekdays `soon` is the day its meetings already are, and a
+            # meeting that does not move is not checked
+            meeting.starts_at = at(soon + timedelta(days=offset), hour=10)
             meeting.ends_at = meeting.starts_at + timedelta(hours=6)
         with pytest.raises(InvalidInput) as refused, force_locale("en"):
             catalogue.change_session_dates(session, provider_user, data, session.booking_deadline - timedelta(days=30),

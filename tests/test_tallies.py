@@ -1,22 +1,26 @@
-"""Hours tallies stay exactly what the hours entries sum to: after every kind of change, through the
-services and straight through the ORM, after a rollback, after the migration fills them, and when two
-transactions change one person's hours at once."""
+"""Hours tallies stay exactly what the hours entries sum to, and the programme's totals what the tallies
+sum to: after every kind of change, through the services and straight through the ORM, after a rollback,
+after the migration fills them, when two transactions change one person's hours at once, and however
+often the totals are compacted."""
 import random
 import threading
+from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 
+import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from portal import create_app
 from portal.extensions import db
 from portal.models import (
-    AttendanceStatus, Delivery, Employee, HoursEntry, HoursSource, HoursTally, Programme, Role, TallyDimension,
-    Verification,
+    AttendanceStatus, Delivery, Employee, HoursEntry, HoursSource, HoursTally, HoursTotal, Programme, Role,
+    TallyDimension, Verification,
 )
 from portal.services import attendance, hours, reports, tallies
+from portal.services.figures import counted_hours
 from portal.services.reports import ReportFilters
-from tests.conftest import config_for_tests
+from tests.conftest import config_for_tests, count_queries
 from tests.test_migrations import empty_database_url  # noqa: F401  (a fixture)
 from tests.test_reports import actual, build_world
 
@@ -36,21 +40,52 @@ def from_entries() -> set[tuple]:
     return rows
 
 
+def totals() -> dict[tuple, tuple[int, int]]:
+    """The programme's figure per dimension and key: the sums of its rows, keys that come to nothing left out."""
+    rows = db.session.execute(
+        select(HoursTotal.dimension, HoursTotal.key, func.sum(HoursTotal.individuals), func.sum(HoursTotal.minutes))
+        .group_by(HoursTotal.dimension, HoursTotal.key)
+    )
+    return {(dimension, key): (int(n), int(m)) for dimension, key, n, m in rows if (n, m) != (0, 0)}
+
+
+def totals_of(tallies_kept: set[tuple]) -> dict[tuple, tuple[int, int]]:
+    """What the totals should come to: the tallies counted and summed per dimension and key (the person
+    dimension's key being the company)."""
+    found: dict[tuple, tuple[int, int]] = defaultdict(lambda: (0, 0))
+    for dimension, key, _, company_id, minutes in tallies_kept:
+        figure = (dimension, company_id if dimension == TallyDimension.PERSON else key)
+        found[figure] = (found[figure][0] + 1, found[figure][1] + minutes)
+    return dict(found)
+
+
+def log_rows() -> int:
+    return db.session.scalar(select(func.count()).select_from(HoursTotal))
+
+
 def assert_in_step() -> None:
     expected = from_entries()
     assert kept() == expected
+    assert totals() == totals_of(expected)
     assert expected  # the comparison is about something
+
+
+def verified(day: date, minutes: int = 60, **fields) -> HoursEntry:
+    """Manual hours the programme office verified (they count), added to the session."""
+    entry = HoursEntry(entry_date=day, minutes=minutes, source=HoursSource.MANUAL, verification=Verification.VERIFIED,
+                       delivery=Delivery.DIGITAL, **fields)
+    db.session.add(entry)
+    return entry
 
 
 def test_a_known_entry_gives_its_tallies(ctx, make):
     employee = make.employee(birth_year=1980)
     course = make.course()
-    db.session.add(HoursEntry(employee=employee, entry_date=date(2026, 3, 2), minutes=90, source=HoursSource.MANUAL,
-                              verification=Verification.VERIFIED, delivery=Delivery.DIGITAL, course=course))
+    verified(date(2026, 3, 2), 90, employee=employee, course=course)
     db.session.commit()
     assert kept() == {
         (TallyDimension.PERSON, 0, employee.id, employee.company_id, 90),
-        (TallyDimension.AGE, 2026 - employee.birth_year, employee.id, employee.company_id, 90),
+        (TallyDimension.AGE, 40, employee.id, employee.company_id, 90),  # 46 in 2026: 40–49
         (TallyDimension.MONTH, 202603, employee.id, employee.company_id, 90),
         (TallyDimension.DELIVERY, tallies.DELIVERY_KEYS[Delivery.DIGITAL], employee.id, employee.company_id, 90),
         (TallyDimension.COURSE, course.id, employee.id, employee.company_id, 90),
@@ -66,6 +101,7 @@ def test_hours_that_do_not_count_have_no_tallies(ctx, make):
                                   source=HoursSource.MANUAL, verification=verification, delivery=Delivery.DIGITAL))
     db.session.commit()
     assert kept() == set()
+    assert totals() == {}
 
 
 def test_tallies_follow_every_kind_of_change_made_through_the_orm(ctx):
@@ -111,14 +147,14 @@ def test_the_report_from_tallies_is_the_report_from_the_entries(ctx):
 
 def test_a_changed_birth_year_moves_the_persons_age_tallies(ctx, make):
     employee = make.employee(birth_year=1990)
-    db.session.add(HoursEntry(employee=employee, entry_date=date(2026, 3, 2), minutes=60, source=HoursSource.MANUAL,
-                              verification=Verification.VERIFIED, delivery=Delivery.DIGITAL))
+    verified(date(2026, 3, 2), employee=employee)
     db.session.commit()
     ages = select(HoursTally.key).where(HoursTally.dimension == TallyDimension.AGE)
-    assert db.session.scalars(ages).all() == [36]
+    assert db.session.scalars(ages).all() == [30]  # 36 in 2026: 30–39
     employee.birth_year = 1960
     db.session.commit()
-    assert db.session.scalars(ages).all() == [66]
+    assert db.session.scalars(ages).all() == [60]  # 66: 60 and over
+    assert_in_step()
     employee.birth_year = None  # as when the person is erased
     db.session.commit()
     assert db.session.scalars(ages).all() == [tallies.AGE_NOT_STATED_KEY]
@@ -129,9 +165,7 @@ def test_a_course_given_other_competence_areas_moves_its_hours_to_them(ctx, make
     course = make.course(competence_areas=[make.competence_area("cnc")])
     people = [make.employee() for _ in range(2)]
     for person in people:
-        db.session.add(HoursEntry(employee=person, entry_date=date(2026, 3, 2), minutes=60, course=course,
-                                  source=HoursSource.MANUAL, verification=Verification.VERIFIED,
-                                  delivery=Delivery.DIGITAL))
+        verified(date(2026, 3, 2), employee=person, course=course)
     db.session.commit()
     welding, automation = make.competence_area("welding"), make.competence_area("automation")
     course.competence_areas = [welding, automation]
@@ -143,16 +177,15 @@ def test_a_course_given_other_competence_areas_moves_its_hours_to_them(ctx, make
 
 def test_a_rollback_leaves_the_tallies_as_they_were(ctx, make):
     employee = make.employee()
-    db.session.add(HoursEntry(employee=employee, entry_date=date(2026, 3, 2), minutes=60, source=HoursSource.MANUAL,
-                              verification=Verification.VERIFIED, delivery=Delivery.DIGITAL))
+    verified(date(2026, 3, 2), employee=employee)
     db.session.commit()
-    before = kept()
-    db.session.add(HoursEntry(employee=employee, entry_date=date(2026, 4, 2), minutes=60, source=HoursSource.MANUAL,
-                              verification=Verification.VERIFIED, delivery=Delivery.DIGITAL))
+    before = kept(), totals()
+    verified(date(2026, 4, 2), employee=employee)
     db.session.flush()
-    assert kept() != before  # in step within the transaction
+    assert (kept(), totals()) != before
+    assert_in_step()  # within the transaction
     db.session.rollback()
-    assert kept() == before
+    assert (kept(), totals()) == before
 
 
 def test_the_hours_services_keep_the_tallies_in_step(ctx, make):
@@ -195,7 +228,8 @@ def test_the_hours_services_keep_the_tallies_in_step(ctx, make):
     assert_in_step()
 
 
-def test_the_migration_fills_the_tallies_from_the_hours_there_are(empty_database_url):  # noqa: F811
+def test_the_migrations_fill_the_tallies_and_totals_from_the_hours_there_are(empty_database_url):  # noqa: F811
+    """0008 fills the tallies; 0010 keys the age tallies by band (0009's by age) and fills the totals."""
     app = create_app(config_for_tests(empty_database_url))
     with app.app_context():
         upgrade()
@@ -206,11 +240,45 @@ def test_the_migration_fills_the_tallies_from_the_hours_there_are(empty_database
         expected = from_entries()
         db.session.commit()
         db.session.remove()
+        downgrade(revision="0009")
+        by_age = select(HoursTally.employee_id, HoursTally.key).where(HoursTally.dimension == TallyDimension.AGE)
+        counted = (
+            select(HoursEntry.employee_id, HoursEntry.entry_date, Employee.birth_year)
+            .join(Employee, Employee.id == HoursEntry.employee_id).where(counted_hours())
+        )
+        assert set(db.session.execute(by_age)) == {
+            (person, day.year - born if born is not None else tallies.AGE_NOT_STATED_KEY)
+            for person, day, born in db.session.execute(counted)
+        }
+        db.session.remove()
         downgrade(revision="0007")
         upgrade()
         assert kept() == expected
+        assert totals() == totals_of(expected) and log_rows() == len(totals())
         db.session.remove()
         db.engine.dispose()
+
+
+def at_once(app, *actions) -> None:
+    """Run each action in a thread of its own (its own app context and database session); each calls the
+    function it is given to wait until all are ready. Fails with whatever any of them raised."""
+    ready = threading.Barrier(len(actions))
+    failures = []
+
+    def run(action):
+        try:
+            with app.app_context():
+                action(ready.wait)
+        except Exception as error:  # reported below: a thread's exception would otherwise vanish
+            failures.append(error)
+
+    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    db.session.expire_all()
 
 
 def test_two_transactions_adding_one_persons_hours_at_once_both_count(app, make):
@@ -218,26 +286,126 @@ def test_two_transactions_adding_one_persons_hours_at_once_both_count(app, make)
     employee = make.employee()
     db.session.commit()
     employee_id = employee.id
-    start = threading.Barrier(2)
-    failures = []
 
     def add(minutes):
-        try:
-            with app.app_context():
-                db.session.add(HoursEntry(employee_id=employee_id, entry_date=date(2026, 3, 2), minutes=minutes,
-                                          source=HoursSource.MANUAL, verification=Verification.VERIFIED,
-                                          delivery=Delivery.DIGITAL))
-                start.wait()
-                db.session.commit()
-        except Exception as error:  # reported below: a thread's exception would otherwise vanish
-            failures.append(error)
+        def action(all_ready):
+            verified(date(2026, 3, 2), minutes, employee_id=employee_id)
+            all_ready()
+            db.session.commit()
+        return action
 
-    threads = [threading.Thread(target=add, args=(minutes,)) for minutes in (60, 90)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert failures == []
-    db.session.expire_all()
+    at_once(app, add(60), add(90))
     assert (TallyDimension.PERSON, 0, employee_id, db.session.get(Employee, employee_id).company_id, 150) in kept()
     assert_in_step()
+
+
+def test_an_age_tally_is_a_band_so_a_birthday_within_it_counts_once(ctx, make):
+    """Someone who turns 31 during their training is one person of 30–39; one who turns 30, one of each band."""
+    within, across = make.employee(birth_year=1995), make.employee(birth_year=1995)
+    for person, days in ((within, [date(2025, 3, 2), date(2026, 3, 2)]), (across, [date(2024, 12, 30), date(2025, 1, 2)])):
+        for day in days:
+            verified(day, employee=person)
+    db.session.commit()
+    ages = select(HoursTally.employee_id, HoursTally.key, HoursTally.minutes).where(HoursTally.dimension == TallyDimension.AGE)
+    assert set(db.session.execute(ages)) == {(within.id, 30, 120), (across.id, 0, 60), (across.id, 30, 60)}
+    assert {key: figure for (dimension, key), figure in totals().items() if dimension == TallyDimension.AGE} == {
+        0: (1, 60), 30: (2, 180)}
+    report = reports.programme_report(ReportFilters())
+    assert {row.key: (row.individuals, row.minutes) for row in report.breakdown("age").rows if row.individuals} == {
+        "under_30": (1, 60), "30_39": (2, 180)}
+    assert_in_step()
+
+
+def change_some_hours(seed: int, changes: int) -> None:
+    """Change a few entries, one commit (one tally refresh) each: the totals gain rows for keys they had."""
+    rng = random.Random(seed)
+    entries = list(db.session.scalars(select(HoursEntry).order_by(HoursEntry.id)))
+    for entry in rng.sample(entries, changes):
+        entry.minutes = rng.choice([15, 45, 600])
+        db.session.commit()
+
+
+def test_compacting_leaves_one_row_per_key_with_the_same_figures(ctx, make):
+    build_world(seed=11, scale=2)
+    change_some_hours(11, 6)
+    passing = make.employee()  # hours in a month no one else has, then gone: the month comes to nothing
+    db.session.commit()
+    gone = verified(date(2031, 5, 5), employee=passing)
+    db.session.commit()
+    db.session.delete(gone)
+    db.session.commit()
+    figures, rows = totals(), log_rows()
+    assert (TallyDimension.MONTH, 203105) not in figures
+    assert rows > len(figures)  # several rows for some keys
+
+    assert tallies.compact(db.session.connection()) == (rows, len(figures))
+    db.session.commit()
+
+    assert totals() == figures
+    one_per_key = select(HoursTotal.dimension, HoursTotal.key, func.count()).group_by(HoursTotal.dimension, HoursTotal.key)
+    assert {count for _, _, count in db.session.execute(one_per_key)} == {1}
+    assert log_rows() == len(figures)
+    assert_in_step()
+    change_some_hours(12, 3)  # and on from there
+    assert_in_step()
+    assert tallies.compact(db.session.connection())[1] == len(totals())
+    db.session.commit()
+    assert_in_step()
+
+
+def test_writers_and_compactions_at_once_keep_the_totals_exact(app, make):
+    """Four transactions change four people's hours while the totals are compacted over and over."""
+    people = [make.employee() for _ in range(4)]
+    db.session.commit()
+
+    def writer(employee_id):
+        def action(all_ready):
+            all_ready()
+            for month in range(1, 7):
+                verified(date(2026, month, 2), 30 + month, employee_id=employee_id)
+                db.session.commit()
+        return action
+
+    def compactor(all_ready):
+        all_ready()
+        for _ in range(6):
+            tallies.compact(db.session.connection())
+            db.session.commit()
+
+    at_once(app, *[writer(person.id) for person in people], compactor)
+    assert_in_step()
+
+
+@pytest.mark.postgres
+def test_compacting_neither_waits_for_a_writer_nor_loses_its_rows(ctx, make):
+    """A transaction has changed hours, its rows appended but not committed, when the totals are compacted:
+    the compaction goes ahead without it, and its rows count once it commits."""
+    employee = make.employee()
+    verified(date(2026, 3, 2), employee=employee)
+    db.session.commit()
+    verified(date(2026, 4, 2), 90, employee=employee)
+    db.session.flush()
+    with db.engine.begin() as compaction:
+        compaction.execute(text("SET LOCAL lock_timeout = '2s'"))
+        tallies.compact(compaction)
+    db.session.commit()
+    assert_in_step()
+
+
+def test_the_whole_programmes_report_from_its_totals_is_the_report_from_the_tallies(ctx, monkeypatch):
+    """Every breakdown's rows, after changes that left the totals several rows for some keys."""
+    build_world(seed=13, scale=3)
+    change_some_hours(13, 6)
+    from_totals = actual(reports.programme_report(ReportFilters()))
+    monkeypatch.setattr(reports, "_whole_programme", lambda filters: False)
+    assert actual(reports.programme_report(ReportFilters())) == from_totals
+    assert all(from_totals.values())
+
+
+def test_the_whole_programmes_report_reads_the_tallies_only_for_gender_and_status(ctx):
+    build_world(seed=17)
+    with count_queries() as statements:
+        reports.programme_report(ReportFilters())
+    reading = [s for s in statements if "hours_tallies" in s]
+    assert len(reading) == 1 and "employment_status" in reading[0]
+    assert sum("hours_totals" in s for s in statements) == 8  # the headline, and 7 breakdowns

@@ -17,6 +17,7 @@ COUNT_LABELS = {
     "promoted": _l("promoted from waitlists"), "busy": _l("busy, left for the next run"),
     "proposed": _l("proposed"), "confirmed": _l("confirmed"), "unplaceable": _l("without room"),
     "waiting": _l("still waiting"), "reminded": _l("meetings reminded"),
+    "rows_before": _l("rows of totals before"), "rows_after": _l("after"),
 }
 NAMES_SHOWN = 5
 

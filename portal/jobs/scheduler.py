@@ -19,6 +19,7 @@ from portal.jobs.reminders import send_meeting_reminders
 from portal.jobs.rescheduling import reschedule_postponed
 from portal.jobs.retention import purge_attendance
 from portal.jobs.seats import release_caps
+from portal.jobs.totals import compact_totals
 from portal.services.job_runs import last_success_started
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ JOBS = [
     Job(reschedule_postponed, _l("Reschedule postponed sessions"), _daily_at("PORTAL_RESCHEDULE_AT")),
     Job(send_meeting_reminders, _l("Meeting reminders"), lambda app, zone: CronTrigger(minute=5, timezone=zone)),
     Job(purge_attendance, _l("Purge old attendance registers"), _daily_at("PORTAL_PURGE_AT")),
+    Job(compact_totals, _l("Compact the programme's totals"), lambda app, zone: IntervalTrigger(minutes=10, timezone=zone)),
 ]
 JOBS_BY_NAME = {job.name: job for job in JOBS}
 # A run never overlaps the previous one, and runs missed while busy collapse into one.

@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -89,7 +89,10 @@ class TallyDimension(StrEnum):
     """What a tally sums a person's counted minutes by, and what its key then holds."""
 
     PERSON = "person"  # key 0: all their counted minutes
-    AGE = "age"  # key: the person's age in the entry's year (year - birth year), -1 without a birth year
+    # key: the first age of the band the person's age in the entry's year (year - birth year) falls in (0, 30,
+    # 40, 50, 60: services/tallies.AGE_BANDS), -1 without a birth year. A band, not an age: someone who turns
+    # 32 during their training is one row of 30–39, so a band's individuals are a count of rows.
+    AGE = "age"
     MONTH = "month"  # key: year * 100 + month, e.g. 202611
     DELIVERY = "delivery"  # key: 1 in person, 2 digital
     COURSE = "course"  # key: the course's id, 0 for hours without a course
@@ -121,3 +124,27 @@ class HoursTally(db.Model):
     key: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
     minutes: Mapped[int]
+
+
+class HoursTotal(db.Model):
+    """The programme's figures per dimension and key, so the programme-wide report need not read every tally.
+
+    The figure of a dimension and key is the SUM of its rows: individuals (tallies) and their minutes. Rows
+    are deltas, appended by every tally refresh (minus what a person's tallies held, plus what they hold
+    now) and never updated, so concurrent writers of hours never wait on each other or deadlock on a hot
+    row; `services.tallies.compact` collapses them to one row per key now and then. The person dimension
+    is kept per company (key: the company's id), which gives the company breakdown as well as the headline.
+    """
+
+    __tablename__ = "hours_totals"
+    __table_args__ = (
+        Index("ix_hours_totals_dimension_key", "dimension", "key", postgresql_include=["individuals", "minutes"]),
+    )
+
+    # BIGINT on PostgreSQL: an append-only log spends ids fast; SQLite's rowid is 64-bit anyway.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    dimension: Mapped[TallyDimension] = mapped_column(enum_type(TallyDimension, "tally_dimension"))
+    key: Mapped[int]
+    individuals: Mapped[int]  # deltas: either may be negative
+    # BIGINT: programme-wide sums near 2^31 at the generator's largest scale (202 M minutes in all at scale 1)
+    minutes: Mapped[int] = mapped_column(BigInteger)

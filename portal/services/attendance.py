@@ -5,19 +5,18 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, select
-from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.i18n import day as format_day
 from portal.i18n import to_local
 from portal.models import (
     Attendance, AttendanceStatus, Booking, BookingStatus, Company, Delivery, Employee, HoursEntry, HoursSource,
-    Meeting, Role, Session, User, Verification,
+    Meeting, Role, User, Verification,
 )
 from portal.models.types import MAX_ID, utcnow
 from portal.services import DomainError, audit
 from portal.services.hours import MAX_DAY_MINUTES, minutes_on_day
-from portal.services.locking import lock_employees, lock_sessions
+from portal.services.locking import WITH_MEETINGS, lock_employees, lock_sessions
 
 
 def has_started(meeting: Meeting) -> bool:
@@ -60,10 +59,9 @@ def record_attendance(
     # keeps HR from logging hours for the same day at the same moment.
     # Kept in a variable: the identity map holds objects weakly, and `meeting.session` is found in it
     # (no statement) only while something holds the locked session.
-    held = lock_sessions([meeting.session_id], joinedload(Session.course))
-    # Read again under the lock: the meeting may have moved or gone since the page was loaded.
-    if not held or db.session.scalars(select(Meeting).where(Meeting.id == meeting.id)
-                                      .execution_options(populate_existing=True)).first() is None:
+    # The meetings are read again with it: the meeting may have moved or gone since the page was loaded.
+    held = lock_sessions([meeting.session_id], *WITH_MEETINGS)
+    if not held or meeting not in held[0].meetings:
         raise DomainError(_("The meeting is no longer part of the session."))
     _check(meeting, actor)
     bookings = {

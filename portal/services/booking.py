@@ -5,10 +5,11 @@ seat counter is moved by a conditional update that the database's CHECK backs up
 never overbooked, whatever runs at the same time.
 """
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -19,7 +20,7 @@ from portal.models import (
 )
 from portal.models.types import MAX_ID, utcnow
 from portal.services import DomainError, audit, notifications
-from portal.services.clashes import overlapping
+from portal.services.clashes import overlapping, span_values
 from portal.services.locking import WITH_MEETINGS, lock_employees, lock_sessions
 from portal.urls import external_url
 
@@ -41,22 +42,31 @@ class Outcome:
     place: int | None = None  # on the waitlist
 
 
-def book_employees(session_id: int, employee_ids: list[int], actor: User, plan_item: PlanItem | None = None) -> list[Outcome]:
+@dataclass(frozen=True)
+class Booked:
+    """A booking request's outcomes, and the session as it was read under its lock (AS_SHOWN)."""
+
+    session: Session
+    outcomes: list[Outcome]
+
+
+def book_employees(session_id: int, employee_ids: list[int], actor: User, plan_item: PlanItem | None = None) -> Booked:
     """Book the actor's employees into the session: each is booked, waitlisted or refused with a reason."""
     if actor.role != Role.HR:
         raise DomainError(_("Only a company's HR books its employees."))
     if plan_item is not None and plan_item.plan.company_id != actor.company_id:
         raise DomainError(_("That plan item belongs to another company."))
     session = _locked(session_id, AS_SHOWN)
-    promote_waitlist(session, actor)  # a seat freed while no one could take it goes to the line first
+    places = _places(session.id)
+    # A seat freed while no one could take it goes to the line first.
+    if places.waiting and promote_waitlist(session, actor):
+        places = _places(session.id)
     now = utcnow()
     wanted = [i for i in dict.fromkeys(employee_ids) if 0 < i <= MAX_ID][:MAX_AT_ONCE]  # the order given, each once
     employees = {e.id: e for e in lock_employees(wanted)}
     closed = _closed_reason(session, now)
-    already = _live_bookings_of(session.id, wanted)
     clashes = clash_details(wanted, session)
-    booked, in_line = _seat_counts(session.id)
-    ours = booked.get(actor.company_id, 0)
+    in_line, ours = places.waiting, places.booked.get(actor.company_id, 0)
     free = session.capacity - session.seats_taken
     outcomes, created = [], []
     for employee_id in wanted:
@@ -64,7 +74,7 @@ def book_employees(session_id: int, employee_ids: list[int], actor: User, plan_i
         if employee is None or employee.company_id != actor.company_id:
             outcomes.append(Outcome(employee_id, "", REFUSED, _("Not one of your company's employees.")))
             continue
-        reason = closed or _employee_refusal(employee, already.get(employee_id), clashes.get(employee_id))
+        reason = closed or _employee_refusal(employee, places.held.get(employee_id), clashes.get(employee_id))
         if reason:
             outcomes.append(Outcome(employee.id, employee.name, REFUSED, reason))
             continue
@@ -87,7 +97,7 @@ def book_employees(session_id: int, employee_ids: list[int], actor: User, plan_i
             _event(booking_id, employee_id, company_id, session, None, status)
             for booking_id, employee_id, company_id, status in new
         ])
-    return outcomes
+    return Booked(session, outcomes)
 
 
 def cancel_booking(booking: Booking, actor: User) -> list[Booking]:
@@ -140,7 +150,7 @@ def _moving_up(session: Session, free: int) -> list[Booking]:
     if not line:
         return []
     lock_employees([b.employee_id for b in line])  # and read again, as they stand
-    booked = _seat_counts(session.id)[0] if company_seat_cap_active(session, now) else {}
+    booked = _places(session.id).booked if company_seat_cap_active(session, now) else {}
     clashing = clash_details([b.employee_id for b in line], session)
     promoted = []
     for booking in line:
@@ -186,23 +196,31 @@ def clash_details(employee_ids: list[int], session: Session) -> dict[int, Clash]
     """For each employee booked elsewhere at the time of one of the session's meetings: where."""
     if not employee_ids or not session.meetings:
         return {}
+    spans = [(m.starts_at, m.ends_at) for m in session.meetings]
+    rows = db.session.execute(_clash_statement(len(spans)),
+                              {"employee_ids": employee_ids, "session_id": session.id, **span_values(spans)})
+    found: dict[int, Clash] = {}
+    for employee_id, title, starts_at in rows:
+        found.setdefault(employee_id, Clash(title, starts_at))
+    return found
+
+
+@lru_cache(maxsize=64)
+def _clash_statement(spans: int) -> Select:
+    """Built once per number of meetings: a booking runs it, and its page again for the people listed."""
     theirs = Meeting.__table__.alias("theirs")
-    overlaps = overlapping(theirs.c.starts_at, theirs.c.ends_at, [(m.starts_at, m.ends_at) for m in session.meetings])
-    rows = db.session.execute(
+    return (
         select(Booking.employee_id, Course.title, theirs.c.starts_at)
         .join(Session, Session.id == Booking.session_id)
         .join(Course, Course.id == Session.course_id)
         .join(theirs, theirs.c.session_id == Session.id)
         .where(
-            Booking.employee_id.in_(employee_ids), Booking.status == BookingStatus.BOOKED,
-            Booking.session_id != session.id, Session.status != SessionStatus.CANCELLED, overlaps,
+            Booking.employee_id.in_(bindparam("employee_ids", expanding=True)), Booking.status == BookingStatus.BOOKED,
+            Booking.session_id != bindparam("session_id"), Session.status != SessionStatus.CANCELLED,
+            overlapping(theirs.c.starts_at, theirs.c.ends_at, spans),
         )
         .order_by(Booking.employee_id, theirs.c.starts_at)
     )
-    found: dict[int, Clash] = {}
-    for employee_id, title, starts_at in rows:
-        found.setdefault(employee_id, Clash(title, starts_at))
-    return found
 
 
 def waitlist_places(session_id: int) -> dict[int, int]:
@@ -245,12 +263,12 @@ def _closed_reason(session: Session, now: datetime) -> str:
     return ""
 
 
-def _employee_refusal(employee: Employee, live: Booking | None, clash: Clash | None) -> str:
+def _employee_refusal(employee: Employee, held: BookingStatus | None, clash: Clash | None) -> str:
     if not employee.is_active or employee.erased_at is not None:
         return _("The employee is deactivated.")
-    if live is not None and live.status == BookingStatus.BOOKED:
+    if held == BookingStatus.BOOKED:
         return _("Already booked on this session.")
-    if live is not None:
+    if held is not None:
         return _("Already on the waitlist of this session.")
     if clash is not None:
         return _("Booked on %(course)s at the same time (%(when)s).", course=clash.course_title, when=moment(clash.starts_at))
@@ -261,31 +279,29 @@ def _over_cap(session: Session, company_booked: int, now: datetime) -> bool:
     return company_seat_cap_active(session, now) and company_booked >= session.company_seat_cap
 
 
-def _live_bookings_of(session_id: int, employee_ids: list[int]) -> dict[int, Booking]:
-    if not employee_ids:
-        return {}
-    rows = db.session.scalars(
-        select(Booking).where(
-            Booking.session_id == session_id, Booking.employee_id.in_(employee_ids),
-            Booking.status != BookingStatus.CANCELLED,
-        )
-    )
-    return {booking.employee_id: booking for booking in rows}
+@dataclass(frozen=True)
+class Places:
+    """Who holds a place on a session: the seats booked per company, how many wait in line, and each
+    holder's status (booked or waitlisted)."""
+
+    booked: dict[int, int]
+    waiting: int
+    held: dict[int, BookingStatus]
 
 
-def _seat_counts(session_id: int) -> tuple[dict[int, int], int]:
-    """Seats booked per company, and how many wait in line."""
-    booked, waiting = {}, 0
-    for company_id, status, count in db.session.execute(
-        select(Booking.company_id, Booking.status, func.count())
-        .where(Booking.session_id == session_id, Booking.status.in_([BookingStatus.BOOKED, BookingStatus.WAITLISTED]))
-        .group_by(Booking.company_id, Booking.status)
+def _places(session_id: int) -> Places:
+    """One read of the session's live bookings: no more rows than its seats and its line."""
+    booked, waiting, held = {}, 0, {}
+    for employee_id, company_id, status in db.session.execute(
+        select(Booking.employee_id, Booking.company_id, Booking.status)
+        .where(Booking.session_id == session_id, Booking.status != BookingStatus.CANCELLED)
     ):
+        held[employee_id] = status
         if status == BookingStatus.BOOKED:
-            booked[company_id] = count
+            booked[company_id] = booked.get(company_id, 0) + 1
         else:
-            waiting += count
-    return booked, waiting
+            waiting += 1
+    return Places(booked, waiting, held)
 
 
 def _take_seats(session: Session, seats: int) -> None:
@@ -327,10 +343,12 @@ def _tell_promoted(session: Session, promoted: list[Booking]) -> None:
         first = moment(session.meetings[0].starts_at) if session.meetings else ""
         body = _("A seat became free and the first in line has been booked on %(course)s, starting %(when)s.",
                  course=session.course.title, when=first)
-        notifications.email_employees([b.employee for b in promoted], title, body)
         names: dict[int, list[str]] = {}
         for booking in promoted:
             names.setdefault(booking.company_id, []).append(booking.employee.name)
-        for hr in notifications.hr_users_of(set(names)):
+        # HR asked for before anything is written, so the emails all go in one statement.
+        hr_users = notifications.hr_users_of(set(names))
+        notifications.email_employees([b.employee for b in promoted], title, body)
+        for hr in hr_users:
             text = body + "\n\n" + _("Booked from the waitlist: %(names)s", names=", ".join(sorted(names[hr.company_id])))
             notifications.notify(hr, "booking.promoted", title, text, link)

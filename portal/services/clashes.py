@@ -2,7 +2,7 @@
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select
 
 from portal.extensions import db
 from portal.models import Booking, BookingStatus, Meeting, Session, SessionStatus
@@ -16,7 +16,6 @@ def clashing_employees(employee_ids, spans: Iterable[Span], *, except_session_id
     spans = list(spans)
     if not spans:
         return set()
-    overlaps = overlapping(Meeting.starts_at, Meeting.ends_at, spans)
     statement = (
         select(Booking.employee_id)
         .join(Session, Session.id == Booking.session_id)
@@ -25,19 +24,30 @@ def clashing_employees(employee_ids, spans: Iterable[Span], *, except_session_id
             Booking.status == BookingStatus.BOOKED,
             Session.status.notin_((SessionStatus.CANCELLED, SessionStatus.POSTPONED)),
             Booking.employee_id.in_(employee_ids),
-            overlaps,
+            overlapping(Meeting.starts_at, Meeting.ends_at, len(spans)),
         )
         .distinct()
     )
     if except_session_id is not None:
         statement = statement.where(Booking.session_id != except_session_id)
-    return set(db.session.scalars(statement))
+    return set(db.session.scalars(statement, span_values(spans)))
 
 
-def overlapping(starts_at, ends_at, spans: Iterable[Span]) -> ColumnElement[bool]:
-    """A meeting (its start and end columns) overlaps one of the spans. No meeting lasts longer than
+def overlapping(starts_at, ends_at, spans: int) -> ColumnElement[bool]:
+    """A meeting (its start and end columns) overlaps one of `spans` spans, bound as parameters
+    (`span_values`), so a statement built once serves any spans. No meeting lasts longer than
     LONGEST_MEETING, so one that overlaps starts at most that long before the span: saying so lets
     the database find the few candidates through the start index, never every booking's meetings."""
     return or_(*(
-        and_(starts_at < ends, ends_at > starts, starts_at > starts - LONGEST_MEETING) for starts, ends in spans
+        and_(starts_at < bindparam(f"span_ends_{i}"), ends_at > bindparam(f"span_starts_{i}"),
+             starts_at > bindparam(f"span_earliest_{i}"))
+        for i in range(spans)
     ))
+
+
+def span_values(spans: list[Span]) -> dict[str, datetime]:
+    """The parameters `overlapping` binds, for these spans."""
+    values = {}
+    for i, (starts, ends) in enumerate(spans):
+        values |= {f"span_starts_{i}": starts, f"span_ends_{i}": ends, f"span_earliest_{i}": starts - LONGEST_MEETING}
+    return values

@@ -1,6 +1,7 @@
 """Write locks taken before deciding on seats, so two requests never decide on the same seats at once.
 
-PostgreSQL locks the session rows (SELECT … FOR UPDATE), waiting at most LOCK_WAIT. SQLite has no
+PostgreSQL locks the session rows (SELECT … FOR UPDATE), waiting at most LOCK_WAIT (every connection's
+lock_timeout, set when it connects: see portal/__init__.py). SQLite has no
 row locks, and SQLAlchemy silently drops FOR UPDATE there; its driver would also begin the
 transaction only at the first write, letting two readers race. So on SQLite the transaction that
 decides is begun with BEGIN IMMEDIATE, which takes the database's write lock up front (waiting at
@@ -8,7 +9,7 @@ most the busy timeout). Either way a request that cannot get the lock in time fa
 OperationalError, which the app answers with a "busy, try again" page, never a 500.
 """
 from sqlalchemy import select, text
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session as OrmSession, joinedload
 
 from portal.extensions import db
 from portal.models import Employee, Session
@@ -17,17 +18,17 @@ LOCK_WAIT = "5s"
 WITH_MEETINGS = (joinedload(Session.course), joinedload(Session.meetings))  # in the locking statement itself
 
 
-def lock_sessions(session_ids: list[int], *options) -> list[Session]:
+def lock_sessions(session_ids: list[int], *options, skip_locked: bool = False) -> list[Session]:
     """Hold the write lock on these sessions until the transaction ends; returns them freshly read,
     with what the loader options name (WITH_MEETINGS: course and meetings) read afresh too, after
-    the lock, so as they stand."""
+    the lock, so as they stand. `skip_locked`: leave out, rather than wait for, those another
+    transaction holds (on PostgreSQL; SQLite's write lock is the whole database's)."""
     ids = sorted(set(session_ids))  # one order everywhere, so two lockers never deadlock
     statement = select(Session).where(Session.id.in_(ids)).options(*options)
     if _on_sqlite():
         _begin_immediate()
     else:
-        db.session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
-        statement = statement.with_for_update(of=Session)
+        statement = statement.with_for_update(of=Session, skip_locked=skip_locked)
     found = db.session.scalars(statement.order_by(Session.id).execution_options(populate_existing=True)).unique().all()
     return list(found)
 
@@ -42,7 +43,22 @@ def lock_employees(employee_ids: list[int]) -> list[Employee]:
     statement = select(Employee).where(Employee.id.in_(ids)).order_by(Employee.id)
     if not _on_sqlite():
         statement = statement.with_for_update(of=Employee)
-    return list(db.session.scalars(statement.execution_options(populate_existing=True)))
+    found = list(db.session.scalars(statement.execution_options(populate_existing=True)))
+    session = db.session()  # the request's ORM session itself, behind the scoped proxy
+    held = session.info.get(_EMPLOYEES_HELD)
+    if held is None or held[0] is not session.get_transaction():
+        held = session.info[_EMPLOYEES_HELD] = (session.get_transaction(), set())
+    held[1].update(ids)
+    return found
+
+
+_EMPLOYEES_HELD = "employees_held"  # in the ORM session's info: (its transaction, the employees it locked)
+
+
+def employees_held(session: OrmSession) -> set[int]:
+    """The employees the session's transaction has locked with lock_employees (none after it ends)."""
+    held = session.info.get(_EMPLOYEES_HELD)
+    return held[1] if held is not None and held[0] is session.get_transaction() else set()
 
 
 def lock_employees_alone(employee_ids: list[int]) -> None:
@@ -51,7 +67,6 @@ def lock_employees_alone(employee_ids: list[int]) -> None:
     if _on_sqlite():
         _begin_immediate()
     else:
-        db.session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
         lock_employees(employee_ids)
 
 
@@ -60,7 +75,6 @@ def lock_restrictions() -> None:
     if _on_sqlite():
         _begin_immediate()
     else:
-        db.session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
         db.session.execute(text("LOCK TABLE restrictions IN SHARE ROW EXCLUSIVE MODE"))
 
 

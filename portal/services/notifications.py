@@ -1,4 +1,5 @@
 """Telling people: in-portal notifications, and email through the outbox in the same transaction."""
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
@@ -64,10 +65,17 @@ def provider_users_of(provider_id: int) -> list[User]:
     return list(db.session.scalars(_provider_users(provider_id)))
 
 
-def provider_recipients(provider_id: int) -> list[Recipient]:
-    """The provider's active users as recipients: what a job may keep across its transactions."""
-    statement = _provider_users(provider_id).with_only_columns(User.id, User.email)
-    return [Recipient(user_id, address) for user_id, address in db.session.execute(statement)]
+def provider_recipients(provider_ids: Iterable[int]) -> dict[int, list[Recipient]]:
+    """Each provider's active users as recipients (what a job may keep across its transactions), in one query."""
+    found: dict[int, list[Recipient]] = {provider_id: [] for provider_id in provider_ids}
+    statement = (
+        select(User.provider_id, User.id, User.email)
+        .where(User.role == Role.PROVIDER, User.is_active, User.provider_id.in_(list(found)))
+        .order_by(User.provider_id, User.id)
+    )
+    for provider_id, user_id, address in db.session.execute(statement):
+        found[provider_id].append(Recipient(user_id, address))
+    return found
 
 
 def _provider_users(provider_id: int):
@@ -75,7 +83,17 @@ def _provider_users(provider_id: int):
 
 
 def programme_office() -> list[User]:
-    return list(db.session.scalars(select(User).where(User.role == Role.PM, User.is_active).order_by(User.id)))
+    return list(db.session.scalars(_programme_office()))
+
+
+def office_recipients() -> list[Recipient]:
+    """The programme office's active users as recipients."""
+    return [Recipient(user_id, address) for user_id, address in
+            db.session.execute(_programme_office().with_only_columns(User.id, User.email))]
+
+
+def _programme_office():
+    return select(User).where(User.role == Role.PM, User.is_active).order_by(User.id)
 
 
 def email_employees(employees: list[Employee], subject: str, body: str, attachment: Attachment | None = None) -> int:

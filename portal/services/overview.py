@@ -1,8 +1,9 @@
 """What each role's start page shows, gathered in a handful of aggregate queries."""
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, bindparam, exists, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from portal.extensions import db
@@ -92,6 +93,14 @@ def upcoming_sessions_of_company(company_id: int, limit: int = 10) -> list[Sessi
     """The company's coming sessions, soonest first. Read from the meetings ahead in time order: a
     meeting with none of its session's before it is that session's first, and the walk stops at the
     tenth session the company has people on (never the first meeting of every session worked out)."""
+    found = db.session.execute(_company_sessions_statement(), {"company_id": company_id, "now": utcnow(), "limit": limit})
+    return [SessionRow(*row) for row in found]
+
+
+@cache
+def _company_sessions_statement() -> Select:
+    """Built once (every HR start page runs it), with the company, the time and the limit bound per call."""
+    company_id, now = bindparam("company_id"), bindparam("now", type_=Meeting.starts_at.type)
     first, earlier = aliased(Meeting), aliased(Meeting)
     ours = (
         select(func.count(Booking.id))
@@ -99,7 +108,7 @@ def upcoming_sessions_of_company(company_id: int, limit: int = 10) -> list[Sessi
                Booking.status == BookingStatus.BOOKED)
         .correlate(Session).scalar_subquery()
     )
-    statement = (
+    return (
         select(
             Session.id, Course.title, Session.status, first.starts_at, Session.capacity, Session.seats_taken,
             _waitlisted(), Session.min_participants, Session.booking_deadline, ours,
@@ -108,16 +117,15 @@ def upcoming_sessions_of_company(company_id: int, limit: int = 10) -> list[Sessi
         .join(Session, Session.id == first.session_id)
         .join(Course, Course.id == Session.course_id)
         .where(
-            first.starts_at >= utcnow(),
+            first.starts_at >= now,
             Session.status.in_(COMING),
             ~exists().where(earlier.session_id == first.session_id, earlier.starts_at < first.starts_at),
             exists().where(Booking.session_id == Session.id, Booking.company_id == company_id,
                            Booking.status != BookingStatus.CANCELLED),
         )
         .order_by(first.starts_at, Session.id)
-        .limit(limit)
+        .limit(bindparam("limit"))
     )
-    return _session_rows(statement)
 
 
 @dataclass(frozen=True)
@@ -132,28 +140,27 @@ class CompanyOverview:
 
 
 def company_overview(company: Company) -> CompanyOverview:
-    by_status = dict(
-        db.session.execute(
-            select(Employee.employment_status, func.count())
-            .where(Employee.company_id == company.id, Employee.is_active)
-            .group_by(Employee.employment_status)
-        ).all()
-    )
+    """The company's figures in one statement (its active employees per employment status, the people
+    trained and their hours, the hours waiting for verification) and its coming sessions in another."""
     counted = _people_tallies().where(HoursTally.company_id == company.id).subquery()
-    hours = db.session.execute(select(
+    figures = db.session.execute(select(
         select(func.count()).select_from(counted).scalar_subquery(),
         select(func.coalesce(func.sum(counted.c.minutes), 0)).scalar_subquery(),
         select(func.coalesce(func.sum(HoursEntry.minutes), 0))
         .join(Employee, Employee.id == HoursEntry.employee_id)
         .where(pending_hours(), Employee.company_id == company.id).scalar_subquery(),
+        *[select(func.count()).where(Employee.company_id == company.id, Employee.is_active,
+                                     Employee.employment_status == status).scalar_subquery()
+          for status in EmploymentStatus],
     )).one()
+    by_status = dict(zip(EmploymentStatus, figures[3:]))
     return CompanyOverview(
         company=company,
         active_employees=sum(by_status.values()),
-        by_status={status: by_status.get(status, 0) for status in EmploymentStatus},
-        individuals_trained=hours[0],
-        counted_minutes=hours[1],
-        pending_minutes=hours[2],
+        by_status=by_status,
+        individuals_trained=figures[0],
+        counted_minutes=figures[1],
+        pending_minutes=figures[2],
         upcoming=upcoming_sessions_of_company(company.id),
     )
 

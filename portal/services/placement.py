@@ -1,5 +1,6 @@
 """Where a session postponed by a restriction may go: the rules and what else is on, read from the
 database for the slot finder (services/slots.py), and the same checks for dates a provider picks."""
+from bisect import insort
 from dataclasses import dataclass
 from functools import cache
 from datetime import date, datetime, timedelta
@@ -154,58 +155,80 @@ def slot_request(session: Session, earliest: date, settings: Settings) -> SlotRe
 
 # What else is on
 
+class Busy:
+    """What else is on for sessions placed together (the job places a batch in one transaction):
+    each provider's in-person venues in use, and each booked employee's other meetings, read in two
+    queries for the whole batch. Dates found for one session of the batch are added with `take`,
+    so the next session of the batch sees them as the database would once they were written."""
+
+    def __init__(self, sessions: list[Session], since: datetime):
+        self._venues: dict[int, dict[str, list[tuple[datetime, datetime, int]]]] = {}
+        self._employees: dict[int, dict[int, list[Span]]] = {session.id: {} for session in sessions}
+        self._sessions_of: dict[int, set[int]] = {}  # employee -> the batch's sessions they are booked on
+        if not sessions:
+            return
+        found = db.session.execute(_venues_statement(), {
+            "provider_ids": sorted({s.course.provider_id for s in sessions}), "since": since})
+        for provider_id, session_id, venue, municipality_id, starts, ends in found:
+            venues = self._venues.setdefault(provider_id, {})
+            venues.setdefault(venue_key(venue, municipality_id), []).append((starts, ends, session_id))
+        for venues in self._venues.values():
+            for spans in venues.values():
+                spans.sort()
+        found = db.session.execute(_employees_statement(), {"session_ids": list(self._employees), "since": since})
+        for session_id, employee_id, starts, ends in found:
+            spans = self._employees[session_id].setdefault(employee_id, [])
+            self._sessions_of.setdefault(employee_id, set()).add(session_id)
+            if starts is not None:
+                spans.append((starts, ends))
+
+    def constraints(self, session: Session, rules: tuple[Rule, ...]) -> Constraints:
+        """The session's constraints as they stand: its own meetings and proposed dates take nothing from it."""
+        venues = {
+            key: [(starts, ends) for starts, ends, session_id in spans if session_id != session.id]
+            for key, spans in self._venues.get(session.course.provider_id, {}).items()
+        }
+        return Constraints(zone=local_zone(), venue_busy=venues, rules=rules, employee_busy=self._employees[session.id])
+
+    def take(self, session: Session, meetings: list[tuple[Span, str | None]]) -> None:
+        """New dates for the session (each meeting's span and venue key): its in-person venues are
+        taken, and its booked employees are busy then in every other session of the batch."""
+        venues = self._venues.setdefault(session.course.provider_id, {})
+        for (starts, ends), key in meetings:
+            if key is not None:
+                insort(venues.setdefault(key, []), (starts, ends, session.id))
+        spans = [span for span, _key in meetings]
+        for employee_id in self._employees[session.id]:
+            for other in self._sessions_of[employee_id] - {session.id}:
+                self._employees[other][employee_id].extend(spans)
+
+
 def constraints_for(session: Session, rules: tuple[Rule, ...], since: datetime) -> Constraints:
     """The provider's venues in use and the booked employees' other meetings from `since` on."""
-    return Constraints(
-        zone=local_zone(), venue_busy=_venues_in_use(session, since), rules=rules,
-        employee_busy=_employees_busy(session.id, since),
-    )
+    return Busy([session], since).constraints(session, rules)
 
 
-def _venues_in_use(session: Session, since: datetime) -> dict[str, list[Span]]:
-    """The provider's in-person venues in use from `since` on: held or planned meetings, and dates
-    proposed for its other postponed sessions. One query."""
-    busy: dict[str, list[Span]] = {}
-    found = db.session.execute(_venues_statement(), {
-        "provider_id": session.course.provider_id, "session_id": session.id, "since": since})
-    for venue, municipality_id, starts, ends in found:
-        busy.setdefault(venue_key(venue, municipality_id), []).append((starts, ends))
-    for spans in busy.values():
-        spans.sort()
-    return busy
-
-
-def _employees_busy(session_id: int, since: datetime) -> dict[int, list[Span]]:
-    """Each employee booked on the session: the spans of their other booked meetings, and of the
-    dates proposed for other postponed sessions they are booked on. One query, whose rows without a
-    span list everyone booked, so one with nothing else on is still there."""
-    busy: dict[int, list[Span]] = {}
-    for employee_id, starts, ends in db.session.execute(_employees_statement(), {"session_id": session_id, "since": since}):
-        spans = busy.setdefault(employee_id, [])
-        if starts is not None:
-            spans.append((starts, ends))
-    return busy
-
-
-# The job asks these two for every session it places: built once, with the values bound per call
+# The job asks these two for every batch it places: built once, with the values bound per call
 # (building them anew each time cost as much as running them).
 
 @cache
 def _venues_statement() -> Select:
-    provider_id, session_id, since = bindparam("provider_id"), bindparam("session_id"), bindparam("since")
+    """The providers' in-person venues in use from `since` on: held or planned meetings, and dates
+    proposed for their postponed sessions; each row names its provider and session."""
+    provider_ids, since = bindparam("provider_ids", expanding=True), bindparam("since")
     held = (
-        select(Meeting.venue, Meeting.municipality_id, Meeting.starts_at, Meeting.ends_at)
+        select(Course.provider_id, Session.id, Meeting.venue, Meeting.municipality_id, Meeting.starts_at, Meeting.ends_at)
         .join(Session, Session.id == Meeting.session_id).join(Course, Course.id == Session.course_id)
-        .where(Course.provider_id == provider_id, Session.id != session_id, Session.status.in_(RUNNING),
+        .where(Course.provider_id.in_(provider_ids), Session.status.in_(RUNNING),
                Meeting.municipality_id.is_not(None), Meeting.ends_at > since)
     )
     proposed = (
-        select(Meeting.venue, Meeting.municipality_id, ProposedMeeting.starts_at, ProposedMeeting.ends_at)
+        select(Course.provider_id, Session.id, Meeting.venue, Meeting.municipality_id,
+               ProposedMeeting.starts_at, ProposedMeeting.ends_at)
         .join(ProposedMeeting, ProposedMeeting.meeting_id == Meeting.id)
         .join(RescheduleProposal, RescheduleProposal.id == ProposedMeeting.proposal_id)
         .join(Session, Session.id == RescheduleProposal.session_id).join(Course, Course.id == Session.course_id)
-        .where(Course.provider_id == provider_id, Session.id != session_id,
-               RescheduleProposal.status == ProposalStatus.PROPOSED,
+        .where(Course.provider_id.in_(provider_ids), RescheduleProposal.status == ProposalStatus.PROPOSED,
                Meeting.municipality_id.is_not(None), ProposedMeeting.ends_at > since)
     )
     return union_all(held, proposed)
@@ -213,26 +236,30 @@ def _venues_statement() -> Select:
 
 @cache
 def _employees_statement() -> Select:
-    """The people booked on the session (read once, as a common table), their other booked
-    meetings and proposed dates; the rows without a span take their types from the first part."""
-    session_id, since = bindparam("session_id"), bindparam("since")
-    here = select(Booking.employee_id).where(
-        Booking.session_id == session_id, Booking.status == BookingStatus.BOOKED).cte("booked_here")
+    """Each session's booked people and their other bookings (each read once, as common tables),
+    those bookings' meetings and proposed dates; a row without a span for each booked person, so
+    one with nothing else on is still there (those rows take their types from the first part)."""
+    session_ids, since = bindparam("session_ids", expanding=True), bindparam("since")
+    here = select(Booking.session_id, Booking.employee_id).where(
+        Booking.session_id.in_(session_ids), Booking.status == BookingStatus.BOOKED).cte("booked_here")
+    elsewhere = (
+        select(here.c.session_id, here.c.employee_id, Booking.session_id.label("other_id"))
+        .select_from(here).join(Booking, Booking.employee_id == here.c.employee_id)
+        .where(Booking.status == BookingStatus.BOOKED, Booking.session_id != here.c.session_id)
+        .cte("booked_elsewhere")
+    )
     others = (
-        select(Booking.employee_id, Meeting.starts_at, Meeting.ends_at)
-        .join(Session, Session.id == Booking.session_id).join(Meeting, Meeting.session_id == Session.id)
-        .where(Booking.employee_id.in_(select(here.c.employee_id)), Booking.status == BookingStatus.BOOKED,
-               Booking.session_id != session_id, Session.status.in_(RUNNING), Meeting.ends_at > since)
+        select(elsewhere.c.session_id, elsewhere.c.employee_id, Meeting.starts_at, Meeting.ends_at)
+        .join(Session, Session.id == elsewhere.c.other_id).join(Meeting, Meeting.session_id == Session.id)
+        .where(Session.status.in_(RUNNING), Meeting.ends_at > since)
     )
     proposed = (
-        select(Booking.employee_id, ProposedMeeting.starts_at, ProposedMeeting.ends_at)
-        .join(RescheduleProposal, RescheduleProposal.session_id == Booking.session_id)
+        select(elsewhere.c.session_id, elsewhere.c.employee_id, ProposedMeeting.starts_at, ProposedMeeting.ends_at)
+        .join(RescheduleProposal, RescheduleProposal.session_id == elsewhere.c.other_id)
         .join(ProposedMeeting, ProposedMeeting.proposal_id == RescheduleProposal.id)
-        .where(Booking.employee_id.in_(select(here.c.employee_id)), Booking.status == BookingStatus.BOOKED,
-               Booking.session_id != session_id, RescheduleProposal.status == ProposalStatus.PROPOSED,
-               ProposedMeeting.ends_at > since)
+        .where(RescheduleProposal.status == ProposalStatus.PROPOSED, ProposedMeeting.ends_at > since)
     )
-    return union_all(others, proposed, select(here.c.employee_id, null(), null()))
+    return union_all(others, proposed, select(here.c.session_id, here.c.employee_id, null(), null()))
 
 
 # Dates a provider picks
@@ -283,6 +310,14 @@ def active_proposal(session_id: int) -> RescheduleProposal | None:
         .where(RescheduleProposal.session_id == session_id, RescheduleProposal.status.in_(ACTIVE))
         .options(selectinload(RescheduleProposal.meetings))
     ).first()
+
+
+def with_active_proposal(session_ids: list[int]) -> set[int]:
+    """Those of the sessions that have a proposal waiting."""
+    return set(db.session.scalars(
+        select(RescheduleProposal.session_id)
+        .where(RescheduleProposal.session_id.in_(session_ids), RescheduleProposal.status.in_(ACTIVE))
+    ))
 
 
 def close_proposals(session_id: int, actor: User | None, status: ProposalStatus = ProposalStatus.REPLACED) -> None:

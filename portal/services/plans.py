@@ -1,8 +1,9 @@
 """Company training plans: the plan for the programme period, its items, and their progress."""
 from dataclasses import dataclass, field
+from functools import cache
 
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
@@ -151,15 +152,17 @@ class PlanProgress:
         return sum(i.completed_minutes for i in self.items)
 
 
-def progress(plan: TrainingPlan) -> PlanProgress:
-    """Planned, booked (coming meetings) and completed (attended) hours per item: three queries."""
+def progress(plan: TrainingPlan, *, people: bool = True) -> PlanProgress:
+    """Planned, booked (coming meetings) and completed (attended) hours per item: two queries; with
+    `people`, as the plan page shows them, each item's named employees and those not booked yet: two more."""
+    options = [joinedload(PlanItem.competence_area), joinedload(PlanItem.course)]
     items = list(db.session.scalars(
         select(PlanItem).where(PlanItem.plan_id == plan.id)
-        .options(joinedload(PlanItem.competence_area), joinedload(PlanItem.course), selectinload(PlanItem.employees))
+        .options(*options, *([selectinload(PlanItem.employees)] if people else []))
         .order_by(PlanItem.target_year, PlanItem.target_quarter, PlanItem.id)
     ))
     ids = [item.id for item in items]
-    minutes, unbooked = _booked_and_completed(plan.company_id, ids), _unbooked_named(ids)
+    minutes, unbooked = _booked_and_completed(plan.company_id, ids), _unbooked_named(ids) if people else {}
     return PlanProgress(plan, [
         ItemProgress(item, item.planned_minutes, *minutes.get(item.id, (0, 0)), unbooked.get(item.id, []))
         for item in items
@@ -173,7 +176,15 @@ def _booked_and_completed(company_id: int, item_ids: list[int]) -> dict[int, tup
     joined together (its index holds them), and the coming minutes read per session booked."""
     if not item_ids:
         return {}
-    dialect = db.session.get_bind().dialect.name
+    rows = db.session.execute(_minutes_statement(db.session.get_bind().dialect.name),
+                              {"company_id": company_id, "item_ids": item_ids, "now": utcnow()})
+    return {item_id: (round(minutes or 0), int(completed or 0)) for item_id, minutes, completed in rows}
+
+
+@cache
+def _minutes_statement(dialect: str) -> Select:
+    """Built once (every HR start page runs it), with the company, the items and the time bound per call."""
+    company_id, now = bindparam("company_id"), bindparam("now", type_=Meeting.starts_at.type)
     booked = (
         select(Booking.plan_item_id, Booking.session_id, func.count().label("people"),
                func.coalesce(func.sum(HoursTally.minutes), 0).label("completed"))
@@ -181,20 +192,19 @@ def _booked_and_completed(company_id: int, item_ids: list[int]) -> dict[int, tup
             HoursTally.employee_id == Booking.employee_id, HoursTally.dimension == TallyDimension.SESSION,
             HoursTally.key == Booking.session_id, HoursTally.company_id == company_id,
         ))
-        .where(Booking.plan_item_id.in_(item_ids), Booking.status == BookingStatus.BOOKED)
+        .where(Booking.plan_item_id.in_(bindparam("item_ids", expanding=True)), Booking.status == BookingStatus.BOOKED)
         .group_by(Booking.plan_item_id, Booking.session_id)
         .subquery()
     )
     coming = (
         select(func.coalesce(func.sum(minutes_between(Meeting.starts_at, Meeting.ends_at, dialect)), 0))
-        .where(Meeting.session_id == booked.c.session_id, Meeting.starts_at > utcnow())
+        .where(Meeting.session_id == booked.c.session_id, Meeting.starts_at > now)
         .scalar_subquery()
     )
-    rows = db.session.execute(
+    return (
         select(booked.c.plan_item_id, func.sum(booked.c.people * coming), func.sum(booked.c.completed))
         .group_by(booked.c.plan_item_id)
     )
-    return {item_id: (round(minutes or 0), int(completed or 0)) for item_id, minutes, completed in rows}
 
 
 def _unbooked_named(item_ids: list[int]) -> dict[int, list[str]]:

@@ -4,17 +4,20 @@ Every figure is over counted hours (figures.counted_hours) dated within the peri
 once in a row however many entries they have there; one person can appear in several rows of a
 breakdown (two months, two courses), so rows need not add up to the headline figures.
 
-Without a period, the figures read the hours tallies (services/tallies.py), one row per person and
-key; with a period they sum the entries of its days the same way. Either way the SQL is the same shape.
+The whole programme's figures (no period, region or company) read the programme's totals, a few rows per
+key (models.hours.HoursTotal). A region's or a company's read the hours tallies (services/tallies.py), one
+row per person and key; with a period they sum the entries of its days the same way. Either way the SQL
+is the same shape.
 """
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from sqlalchemy import Select, Subquery, case, distinct, func, literal_column, select, true
+from sqlalchemy import Select, Subquery, distinct, func, select, true
 
 from portal.extensions import db
 from portal.i18n import swedish_order
@@ -22,7 +25,6 @@ from portal.models import (
     Company, CompetenceArea, Course, Delivery, Employee, EmploymentStatus,
     Gender, HoursEntry, HoursTally, Municipality, PlanItem, Provider, Region, TallyDimension, TrainingPlan,
 )
-from portal.models.catalogue import course_competence_areas
 from portal.services import tallies
 from portal.services.figures import counted_hours, pending_hours
 from portal.services.overview import current_programme
@@ -141,12 +143,20 @@ STATUS_LABELS = {
     EmploymentStatus.NOTICE: lazy_pgettext("status", "Given notice"),
 }
 DELIVERY_LABELS = {Delivery.IN_PERSON: _l("In person"), Delivery.DIGITAL: _l("Digital")}
-# Age in the year of the entry: (key, label, the age the next band starts at)
-AGE_BANDS = [
-    ("under_30", _l("Under 30"), 30), ("30_39", "30–39", 40), ("40_49", "40–49", 50),
-    ("50_59", "50–59", 60), ("60_over", _l("60 and over"), None),
-]
 AGE_NOT_STATED = "not_stated"
+
+
+def _age_band(first: int, following: int | None) -> tuple[str, str]:
+    """A band's key in the breakdown and its label, from its first age and the next band's."""
+    if following is None:
+        return f"{first}_over", _l("%(age)s and over", age=first)
+    if first == 0:
+        return f"under_{following}", _l("Under %(age)s", age=following)
+    return f"{first}_{following - 1}", f"{first}–{following - 1}"
+
+
+# Age in the year of the entry, by the bands the tallies keep: {the tally key: (key, label)}
+AGE_BANDS = {first: _age_band(first, following) for first, following in pairwise([*tallies.AGE_BANDS, None])}
 NO_COURSE = _l("No course")
 NO_AREA = _l("None")
 
@@ -161,6 +171,10 @@ def company_choices() -> list[tuple[int, str]]:
 
 def _has_period(filters: ReportFilters) -> bool:
     return filters.period_from is not None or filters.period_to is not None
+
+
+def _whole_programme(filters: ReportFilters) -> bool:
+    return not _has_period(filters) and filters.region_id is None and filters.company_id is None
 
 
 def _in_period(filters: ReportFilters) -> list:
@@ -207,12 +221,17 @@ def _per_person(filters: ReportFilters, dimension: TallyDimension) -> Subquery:
     return statement.subquery(str(dimension))
 
 
-def _per_key(per_person: Subquery, key=None) -> Subquery:
-    """(key, individuals, minutes): a person has one row per key, so the rows of a key are its people."""
-    key = per_person.c.key if key is None else key
+def _per_key(filters: ReportFilters, dimension: TallyDimension) -> Subquery:
+    """(key, individuals, minutes) of each key of the dimension in the filters; the person dimension's keys
+    are the companies. A person has one row per key, so the rows of a key are its people: counted from the
+    rows in the filters, or, for the whole programme, summed from its totals."""
+    if _whole_programme(filters):
+        return tallies.totals(dimension)
+    per_person = _per_person(filters, dimension)
+    key = per_person.c.company_id if dimension == TallyDimension.PERSON else per_person.c.key
     return (
         select(key.label("key"), func.count().label("individuals"), func.sum(per_person.c.minutes).label("minutes"))
-        .group_by(key).subquery("per_key")
+        .group_by(key).subquery(f"{dimension}_per_key")
     )
 
 
@@ -227,10 +246,10 @@ def _rows(statement: Select) -> list[tuple]:
 
 def programme_report(filters: ReportFilters) -> Report:
     """Headline figures, every breakdown, and progress to the targets: about a dozen queries, whatever the data."""
-    people = _per_person(filters, TallyDimension.PERSON)
-    sessions = _per_person(filters, TallyDimension.SESSION)
+    companies = _per_key(filters, TallyDimension.PERSON)
     people_total = select(
-        func.count().label("individuals"), func.coalesce(func.sum(people.c.minutes), 0).label("minutes"),
+        func.coalesce(func.sum(companies.c.individuals), 0).label("individuals"),
+        func.coalesce(func.sum(companies.c.minutes), 0).label("minutes"),
     ).subquery("people_total")
     # Pending entries are few and indexed; the roster is read only to filter by company.
     in_companies = _in_companies(filters, Employee.company_id)
@@ -240,8 +259,7 @@ def programme_report(filters: ReportFilters) -> Report:
     if in_companies:
         pending_total = pending_total.join(Employee, Employee.id == HoursEntry.employee_id).where(*in_companies)
     pending_total = pending_total.subquery("pending_total")
-    # Grouping, not count(DISTINCT): PostgreSQL then streams the keys in the index's order.
-    session_count = select(func.count()).select_from(select(sessions.c.key).group_by(sessions.c.key).subquery())
+    session_count = select(func.count()).select_from(_per_key(filters, TallyDimension.SESSION))
     individuals, minutes, pending_minutes, pending_entries, sessions_run = db.session.execute(
         select(people_total.c.individuals, people_total.c.minutes, pending_total.c.minutes, pending_total.c.entries,
                session_count.scalar_subquery())
@@ -250,17 +268,17 @@ def programme_report(filters: ReportFilters) -> Report:
 
     programme = current_programme()
     return Report(
-        filters=filters, individuals=individuals, minutes=int(minutes), sessions=sessions_run,
+        filters=filters, individuals=int(individuals), minutes=int(minutes), sessions=sessions_run,
         pending_minutes=int(pending_minutes), pending_entries=pending_entries,
         breakdowns=[
-            _by_company(_per_key(people, people.c.company_id)),
-            _by_provider(_per_key(_per_person(filters, TallyDimension.PROVIDER))),
-            _by_course(_per_key(_per_person(filters, TallyDimension.COURSE))),
-            _by_area(_per_key(_per_person(filters, TallyDimension.AREA))),
-            _by_delivery(_per_key(_per_person(filters, TallyDimension.DELIVERY))),
-            *_by_gender_and_status(people),
-            _by_age(_per_person(filters, TallyDimension.AGE)),
-            _by_month(_per_key(_per_person(filters, TallyDimension.MONTH))),
+            _by_company(companies),
+            _by_provider(_per_key(filters, TallyDimension.PROVIDER)),
+            _by_course(_per_key(filters, TallyDimension.COURSE)),
+            _by_area(_per_key(filters, TallyDimension.AREA)),
+            _by_delivery(_per_key(filters, TallyDimension.DELIVERY)),
+            *_by_gender_and_status(_per_person(filters, TallyDimension.PERSON)),
+            _by_age(_per_key(filters, TallyDimension.AGE)),
+            _by_month(_per_key(filters, TallyDimension.MONTH)),
         ],
         target_individuals=programme.target_individuals if programme else None,
         target_hours=programme.target_hours if programme else None,
@@ -337,21 +355,10 @@ def _by_gender_and_status(people: Subquery) -> tuple[Breakdown, Breakdown]:
 
 
 def _by_age(ages: Subquery) -> Breakdown:
-    # Literal SQL strings: the same expression in every row, and no parameter for PostgreSQL to type.
-    band = case(
-        (ages.c.key == literal_column(str(tallies.AGE_NOT_STATED_KEY)), literal_column(f"'{AGE_NOT_STATED}'")),
-        *[(ages.c.key < literal_column(str(next_band)), literal_column(f"'{key}'"))
-          for key, _, next_band in AGE_BANDS if next_band],
-        else_=literal_column(f"'{AGE_BANDS[-1][0]}'"),
-    )
-    # Someone whose training spans a birthday into the next band counts once in each band.
-    banded = (
-        select(ages.c.employee_id, band.label("key"), func.sum(ages.c.minutes).label("minutes"))
-        .group_by(ages.c.employee_id, band)
-        .subquery("banded")
-    )
-    found = _categories(_per_key(banded))
-    labels = {key: label for key, label, _ in AGE_BANDS} | {AGE_NOT_STATED: lazy_pgettext("gender", "Not stated")}
+    # A tally's key is its band's first age: someone whose training spans a birthday within a band is one row.
+    bands = {first: key for first, (key, _) in AGE_BANDS.items()} | {tallies.AGE_NOT_STATED_KEY: AGE_NOT_STATED}
+    found = {bands[key]: (n, m) for key, n, m in _rows(select(ages))}
+    labels = dict(AGE_BANDS.values()) | {AGE_NOT_STATED: lazy_pgettext("gender", "Not stated")}
     return Breakdown("age", _l("By age band"), _l("Age band"), _fixed_rows(found, labels),
                      note=_l("Age in the year of the training."))
 
@@ -381,10 +388,6 @@ def _months(first: tuple[int, int] | None, last: tuple[int, int] | None) -> Iter
     while (year, month) <= last:
         yield year, month
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-
-
-def _categories(per_key: Subquery) -> dict[str, tuple[int, int]]:
-    return {str(key): (n, m) for key, n, m in _rows(select(per_key))}
 
 
 def _fixed_rows(found: dict[str, tuple[int, int]], labels: dict) -> list[Row]:

@@ -1,9 +1,7 @@
 """New dates for sessions a restriction postponed: proposals made when it lifts or eases, which the
 provider confirms (or the programme confirms at once), and what confirming does."""
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time
-from functools import cache
 
 from flask_babel import force_locale, gettext as _
 from sqlalchemy import exists, func, select, text
@@ -49,31 +47,37 @@ def sessions_to_reschedule(restriction_id: int | None = None) -> list[int]:
 
 
 def reschedule(restriction_id: int | None = None, today: date | None = None) -> RescheduleReport:
-    """Propose new dates for every postponed session that may now run, one session per transaction.
-    Safe to run twice or from two processes at once: each session is locked, and a session never
-    has two proposals waiting (a unique index is the last word)."""
+    """Propose new dates for every postponed session that may now run, BATCH sessions per transaction.
+    Safe to run twice or from two processes at once: each session is locked (one another process
+    holds is left for the next run), and a session never has two proposals waiting (a unique index
+    is the last word)."""
     today = today or placement.today()
     report = RescheduleReport()
     rules, settings = placement.current_rules(today), placement.Settings.load()
-    # Each provider's users are asked once per run, not once per session (a user added or
-    # deactivated in the seconds a run takes is told, or not, by the next one).
-    recipients = cache(notifications.provider_recipients)
-    for done, session_id in enumerate(sessions_to_reschedule(restriction_id)):
+    audience = Audience()
+    waiting = sessions_to_reschedule(restriction_id)
+    for done in range(0, len(waiting), BATCH):
+        batch = waiting[done:done + BATCH]
         if done % STATISTICS_EVERY == 0:
             _refresh_statistics()
         try:
             _commit_without_waiting_for_disk()
-            outcome = propose(session_id, rules, today, settings, recipients)
+            outcomes = propose(batch, rules, today, settings, audience)
             db.session.commit()
         except (OperationalError, IntegrityError):
             db.session.rollback()
-            outcome = "busy"
-        if outcome in ("proposed", "confirmed", "unplaceable", "waiting", "busy"):
-            setattr(report, outcome, getattr(report, outcome) + 1)
+            outcomes = ["busy"] * len(batch)
+        for outcome in outcomes:
+            if outcome in ("proposed", "confirmed", "unplaceable", "waiting", "busy"):
+                setattr(report, outcome, getattr(report, outcome) + 1)
     return report
 
 
-STATISTICS_EVERY = 100  # sessions proposed between two looks at the proposal tables' statistics
+# Sessions placed in one transaction: what else is on is read once for them all (two queries),
+# and their proposals, audit events and notifications are written together. A session another
+# transaction holds is skipped, not waited for, so a batch never waits on a booking.
+BATCH = 50
+STATISTICS_EVERY = 2 * BATCH  # sessions proposed between two looks at the proposal tables' statistics
 
 
 def _refresh_statistics() -> None:
@@ -86,55 +90,120 @@ def _refresh_statistics() -> None:
 
 
 def _commit_without_waiting_for_disk() -> None:
-    """On PostgreSQL, this session's transaction commits without waiting for its log to reach the
-    disk: the job's work can be redone, and if the server crashed in that instant the proposal (with
-    its notifications) would be lost whole and made again by the next run. A run of 1,000 sessions
+    """On PostgreSQL, this batch's transaction commits without waiting for its log to reach the
+    disk: the job's work can be redone, and if the server crashed in that instant the proposals (with
+    their notifications) would be lost whole and made again by the next run. A run of 1,000 sessions
     waited a second for the disk otherwise. Nothing else the portal writes is committed this way."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SET LOCAL synchronous_commit = off"))
 
 
-Recipients = Callable[[int], list[notifications.Recipient]]  # a provider's users to tell
+class Audience:
+    """Whom the job tells: each provider's users and the programme office, asked once for a whole run
+    (a user added or deactivated in the seconds a run takes is told, or not, by the next one), and
+    asked before a batch's notifications are made, so those are written together."""
+
+    def __init__(self) -> None:
+        self._providers: dict[int, list[notifications.Recipient]] = {}
+        self._office: list[notifications.Recipient] | None = None
+
+    def ask(self, provider_ids: set[int], office: bool = False) -> None:
+        unknown = provider_ids - self._providers.keys()
+        if unknown:
+            self._providers.update(notifications.provider_recipients(unknown))
+        if office and self._office is None:
+            self._office = notifications.office_recipients()
+
+    def provider(self, provider_id: int) -> list[notifications.Recipient]:
+        self.ask({provider_id})
+        return self._providers[provider_id]
+
+    def office(self) -> list[notifications.Recipient]:
+        self.ask(set(), office=True)
+        return self._office
 
 
 def propose(
-    session_id: int, rules: tuple[Rule, ...], today: date, settings: placement.Settings,
-    recipients: Recipients = notifications.provider_recipients,
-) -> str:
-    """Propose dates for one postponed session; returns what became of it."""
-    locked = lock_sessions([session_id], *WITH_MEETINGS)
-    if not locked:
-        return "gone"
-    session = locked[0]
-    if session.status != SessionStatus.POSTPONED or session.postponed_by_id is None or placement.active_proposal(session.id):
-        return "settled"  # another scheduler, or the provider, got there first
-    earliest = placement.earliest_day(session, rules, today, settings=settings)
-    if earliest is None:
-        return "waiting"
-    request = placement.slot_request(session, earliest, settings)
-    slot = find_slot(request, placement.constraints_for(session, rules, from_local(earliest, time(0, 0))))
-    proposal = RescheduleProposal(session_id=session.id, restriction_id=session.postponed_by_id, earliest_day=earliest)
-    db.session.add(proposal)
-    if slot is None:
-        proposal.status = ProposalStatus.UNPLACEABLE
-        db.session.flush()
-        audit.record(None, "session.unplaceable", "session", session.id, provider_id=session.course.provider_id,
-                     earliest=earliest.isoformat(), period_end=request.latest.isoformat())
-        _tell_unplaceable(session, earliest, request.latest, recipients)
-        return "unplaceable"
-    _fill(proposal, session, slot)
-    db.session.flush()
-    audit.record(None, "session.dates_proposed", "session", session.id, provider_id=session.course.provider_id,
-                 proposal_id=proposal.id, clashes=slot.clashes,
-                 meetings=[[m.starts_at.isoformat(), m.ends_at.isoformat()] for m in proposal.meetings])
-    if settings.auto_confirm:
-        _confirm(proposal, session, None)
-        return "confirmed"
-    _tell_proposed(session, proposal, recipients)
-    return "proposed"
+    session_ids: list[int], rules: tuple[Rule, ...], today: date, settings: placement.Settings,
+    audience: Audience | None = None,
+) -> list[str]:
+    """Propose dates for these postponed sessions, in this order; returns what became of each:
+    proposed, confirmed, unplaceable, waiting (a restriction still stops it), settled (a proposal
+    is already waiting, or it is no longer postponed) or busy (another transaction holds it)."""
+    locked = lock_sessions(session_ids, *WITH_MEETINGS, skip_locked=True)
+    outcomes = dict.fromkeys(session_ids, "busy")
+    placing = _ready(locked, rules, today, settings, outcomes)
+    busy = placement.Busy([session for session, _ in placing],
+                          min((from_local(earliest, time(0, 0)) for _, earliest in placing), default=utcnow()))
+    made = []
+    for session, earliest in placing:
+        request = placement.slot_request(session, earliest, settings)
+        slot = find_slot(request, busy.constraints(session, rules))
+        proposal = RescheduleProposal(session_id=session.id, restriction_id=session.postponed_by_id, earliest_day=earliest)
+        if slot is None:
+            proposal.status = ProposalStatus.UNPLACEABLE
+        else:
+            busy.take(session, _fill(proposal, session, slot))
+        db.session.add(proposal)
+        made.append((session, earliest, request.latest, proposal))
+    db.session.flush()  # every proposal and its meetings, a statement each
+    _record(made)
+    audience = audience or Audience()
+    audience.ask({session.course.provider_id for session, *_ in made},
+                 office=any(proposal.status == ProposalStatus.UNPLACEABLE for *_, proposal in made))
+    for session, earliest, latest, proposal in made:
+        if proposal.status == ProposalStatus.UNPLACEABLE:
+            _tell_unplaceable(session, earliest, latest, audience)
+            outcomes[session.id] = "unplaceable"
+        elif settings.auto_confirm:
+            _confirm(proposal, session, None)
+            outcomes[session.id] = "confirmed"
+        else:
+            _tell_proposed(session, proposal, audience)
+            outcomes[session.id] = "proposed"
+    return list(outcomes.values())
 
 
-def _fill(proposal: RescheduleProposal, session: Session, slot: Slot) -> None:
+def _ready(
+    locked: list[Session], rules: tuple[Rule, ...], today: date, settings: placement.Settings, outcomes: dict[int, str],
+) -> list[tuple[Session, date]]:
+    """The locked sessions that are still postponed with nothing proposed and may run again, each with
+    the first day new dates may start; the others' outcomes noted."""
+    by_id = {session.id: session for session in locked}
+    settled = placement.with_active_proposal(list(by_id))
+    ready = []
+    for session_id in outcomes:
+        session = by_id.get(session_id)
+        if session is None:
+            continue  # another transaction holds it
+        if session.status != SessionStatus.POSTPONED or session.postponed_by_id is None or session.id in settled:
+            outcomes[session.id] = "settled"  # another scheduler, or the provider, got there first
+            continue
+        earliest = placement.earliest_day(session, rules, today, settings=settings)
+        if earliest is None:
+            outcomes[session.id] = "waiting"
+        else:
+            ready.append((session, earliest))
+    return ready
+
+
+def _record(made: list[tuple[Session, date, date, RescheduleProposal]]) -> None:
+    """The audit events of a batch's proposals, one statement per kind."""
+    proposed, unplaceable = [], []
+    for session, earliest, latest, proposal in made:
+        event = {"object_id": session.id, "company_id": None, "provider_id": session.course.provider_id}
+        if proposal.status == ProposalStatus.UNPLACEABLE:
+            unplaceable.append(event | {"data": {"earliest": earliest.isoformat(), "period_end": latest.isoformat()}})
+        else:
+            proposed.append(event | {"data": {
+                "proposal_id": proposal.id, "clashes": proposal.clash_count,
+                "meetings": [[m.starts_at.isoformat(), m.ends_at.isoformat()] for m in proposal.meetings]}})
+    audit.record_many(None, "session.dates_proposed", "session", proposed)
+    audit.record_many(None, "session.unplaceable", "session", unplaceable)
+
+
+def _fill(proposal: RescheduleProposal, session: Session, slot: Slot) -> list[tuple[tuple[datetime, datetime], str | None]]:
+    """Give the proposal the slot's dates; returns them with each moving meeting's venue, for the rest of the batch."""
     proposal.status = ProposalStatus.PROPOSED
     proposal.clash_count = slot.clashes
     moving = placement.meetings_to_move(session).meetings
@@ -142,6 +211,7 @@ def _fill(proposal: RescheduleProposal, session: Session, slot: Slot) -> None:
         ProposedMeeting(meeting_id=meeting.id, starts_at=starts, ends_at=ends)
         for meeting, (starts, ends) in zip(moving, slot.spans)
     ]
+    return [(span, placement.venue_key(m.venue, m.municipality_id)) for m, span in zip(moving, slot.spans)]
 
 
 # Confirming
@@ -158,7 +228,7 @@ def confirm_proposal(proposal: RescheduleProposal, actor: User) -> bool:
     if not _still_holds(proposal, session):
         placement.close_proposals(session.id, None)
         today = placement.today()
-        propose(session.id, placement.current_rules(today), today, placement.Settings.load())
+        propose([session.id], placement.current_rules(today), today, placement.Settings.load())
         return False
     _confirm(proposal, session, actor)
     return True
@@ -212,7 +282,7 @@ def _moved_deadlines(session: Session, proposal: RescheduleProposal) -> tuple[da
 
 # Telling
 
-def _tell_proposed(session: Session, proposal: RescheduleProposal, recipients: Recipients) -> None:
+def _tell_proposed(session: Session, proposal: RescheduleProposal, audience: Audience) -> None:
     with force_locale("sv"):
         title = _("New dates proposed: %(course)s", course=session.course.title)
         lines = [f"- {moment(m.starts_at)}–{clock(m.ends_at)}" for m in proposal.meetings]
@@ -220,19 +290,19 @@ def _tell_proposed(session: Session, proposal: RescheduleProposal, recipients: R
         body += "\n\n" + _("%(n)s booked employees would have another booking at the same time. "
                            "Confirm the dates or choose others in the portal.", n=proposal.clash_count)
         link = external_url("provider.session", session_id=session.id)
-        for user in recipients(session.course.provider_id):
+        for user in audience.provider(session.course.provider_id):
             notifications.notify(user, "session.dates_proposed", title, body, link)
 
 
-def _tell_unplaceable(session: Session, earliest: date, last: date, recipients: Recipients) -> None:
+def _tell_unplaceable(session: Session, earliest: date, last: date, audience: Audience) -> None:
     with force_locale("sv"):
         title = _("No new dates found: %(course)s", course=session.course.title)
         body = _("The session may run again from %(earliest)s, but no dates for all its meetings fit before the "
                  "programme period ends %(last)s. Choose dates yourself or cancel the session.",
                  earliest=format_day(earliest), last=format_day(last))
-        for user in recipients(session.course.provider_id):
+        for user in audience.provider(session.course.provider_id):
             notifications.notify(user, "session.unplaceable", title, body, external_url("provider.session", session_id=session.id))
-        for user in notifications.programme_office():
+        for user in audience.office():
             notifications.notify(user, "session.unplaceable", title, body,
                                  external_url("restrictions.show", restriction_id=session.postponed_by_id))
 

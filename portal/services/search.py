@@ -1,13 +1,14 @@
 """Finding sessions in the catalogue: filters and free-text search, and what a course page shows."""
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from functools import cache
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
-from portal.i18n import from_local
+from portal.i18n import from_local, swedish_order
 from portal.models import (
     Booking, BookingStatus, CompetenceArea, Course, CourseFormat, Meeting, Municipality, Provider, Region,
     Session, SessionStatus,
@@ -63,16 +64,30 @@ class CatalogueRow:
 
 @dataclass(frozen=True)
 class FilterChoices:
-    areas: list[CompetenceArea]
-    regions: list[Region]
-    municipalities: list[Municipality]
+    """Each filter's (code, name) pairs in Swedish alphabetical order; the areas named in the locale."""
+
+    areas: list[tuple[str, str]]
+    regions: list[tuple[str, str]]
+    municipalities: list[tuple[str, str]]
 
 
-def filter_choices() -> FilterChoices:
-    return FilterChoices(
-        areas=list(db.session.scalars(select(CompetenceArea).order_by(CompetenceArea.name_sv))),
-        regions=list(db.session.scalars(select(Region).order_by(Region.name))),
-        municipalities=list(db.session.scalars(select(Municipality).order_by(Municipality.name))),
+def filter_choices(locale: str) -> FilterChoices:
+    """The competence areas, regions and municipalities, read together in one statement."""
+    found: dict[str, list[tuple[str, str]]] = {"area": [], "region": [], "municipality": []}
+    for kind, code, name_sv, name_en in db.session.execute(_choices_statement()):
+        found[kind].append((code, name_en if kind == "area" and locale == "en" else name_sv))
+    for pairs in found.values():
+        pairs.sort(key=lambda pair: swedish_order(pair[1]))
+    return FilterChoices(found["area"], found["region"], found["municipality"])
+
+
+@cache
+def _choices_statement():
+    """Built once: every catalogue page runs it."""
+    return union_all(
+        select(literal("area"), CompetenceArea.code, CompetenceArea.name_sv, CompetenceArea.name_en),
+        select(literal("region"), Region.code, Region.name, null()),
+        select(literal("municipality"), Municipality.code, Municipality.name, null()),
     )
 
 

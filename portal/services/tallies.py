@@ -10,21 +10,33 @@ transaction (an SQLAlchemy `after_flush` hook, so no writer of hours can forget 
 person, rather than adding and subtracting, means a tally can never drift from the entries. The
 person's row is locked first so two transactions never rebuild the same person at once. The data
 generator writes hours with COPY and calls `rebuild_all` instead.
+
+The programme-wide figures are kept apart, in `hours_totals` (models.hours.HoursTotal): each rebuild
+appends what the people's tallies held, negated, and what they hold now, so a key's figure is the sum of
+its rows and the programme-wide report reads a few thousand rows instead of a million tallies. A scheduled
+job `compact`s those rows now and then.
 """
 from collections.abc import Iterable
-from itertools import chain
+from functools import cache
+from itertools import chain, pairwise
 
-from sqlalchemy import ColumnElement, Integer, Select, case, cast, delete, event, func, inspect, literal, literal_column, select, union_all
+from sqlalchemy import (
+    ColumnElement, Executable, FromClause, Insert, Integer, Select, Subquery, bindparam, case, cast, delete, event, func,
+    insert, inspect, literal, literal_column, or_, select, union_all,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 
-from portal.models import Course, Delivery, Employee, HoursEntry, HoursTally, TallyDimension
+from portal.models import Course, Delivery, Employee, HoursEntry, HoursTally, HoursTotal, TallyDimension
 from portal.models.catalogue import course_competence_areas
 from portal.services.figures import counted_hours
+from portal.services.locking import employees_held
 
 DELIVERY_KEYS = {Delivery.IN_PERSON: 1, Delivery.DIGITAL: 2}
 NONE_KEY = 0  # no course, no provider, no area; and the one key of a person's total
 AGE_NOT_STATED_KEY = -1
+# Each age band's first age: under 30, 30–39, 40–49, 50–59, 60 and over. An age tally's key is its band's.
+AGE_BANDS = (0, 30, 40, 50, 60)
 
 
 def key_of(dimension: TallyDimension) -> ColumnElement[int]:
@@ -37,7 +49,13 @@ def key_of(dimension: TallyDimension) -> ColumnElement[int]:
     if dimension == TallyDimension.PERSON:
         return none
     if dimension == TallyDimension.AGE:
-        return func.coalesce(cast(year, Integer) - Employee.birth_year, literal_column(str(AGE_NOT_STATED_KEY)))
+        age = cast(year, Integer) - Employee.birth_year
+        return case(
+            (Employee.birth_year.is_(None), literal_column(str(AGE_NOT_STATED_KEY))),
+            *[(age < literal_column(str(following)), literal_column(str(first)))
+              for first, following in pairwise(AGE_BANDS)],
+            else_=literal_column(str(AGE_BANDS[-1])),
+        )
     if dimension == TallyDimension.MONTH:
         return cast(year * literal_column("100") + func.extract("month", HoursEntry.entry_date), Integer)
     if dimension == TallyDimension.DELIVERY:
@@ -75,36 +93,124 @@ def summed(dimension: TallyDimension, *where: ColumnElement[bool]) -> Select:
     return statement
 
 
-def _fill(connection: Connection, *where: ColumnElement[bool]) -> None:
+def _fill(*where: ColumnElement[bool]) -> Insert:
     every = union_all(*[
         summed(dimension, *where).add_columns(literal(dimension.value).label("dimension"))
         for dimension in TallyDimension
     ]).subquery()
-    connection.execute(HoursTally.__table__.insert().from_select(
+    return HoursTally.__table__.insert().from_select(
         ["employee_id", "company_id", "key", "minutes", "dimension"],
         select(every.c.employee_id, every.c.company_id, every.c.key, every.c.minutes, every.c.dimension),
-    ))
+    )
 
 
-def refresh(connection: Connection, employee_ids: Iterable[int]) -> None:
-    """Rebuild these people's tallies from their entries, holding their rows while doing it."""
+TALLY_ROW = (HoursTally.dimension, HoursTally.key, HoursTally.company_id, HoursTally.minutes)
+
+
+def _into_totals(rows: FromClause, sign: int) -> Insert:
+    """One row per dimension and key of these tally rows, appended to the totals: their count and minutes,
+    negated when they are gone. The person dimension's key there is the company (see HoursTotal)."""
+    key = case((rows.c.dimension == literal_column(f"'{TallyDimension.PERSON.value}'"), rows.c.company_id),
+               else_=rows.c.key)
+    individuals, minutes = func.count(), func.sum(rows.c.minutes)
+    if sign < 0:
+        individuals, minutes = -individuals, -minutes
+    return insert(HoursTotal).from_select(
+        ["dimension", "key", "individuals", "minutes"],
+        select(rows.c.dimension, key, individuals, minutes).group_by(rows.c.dimension, key),
+    )
+
+
+def refresh(connection: Connection, employee_ids: Iterable[int], held: set[int] = frozenset()) -> None:
+    """Rebuild these people's tallies from their entries, holding their rows while doing it (unless the
+    transaction already `held` them all), and move the totals by the difference."""
     ids = sorted(set(employee_ids))
     if not ids:
         return
-    if connection.dialect.name != "sqlite":  # SQLite's single writer already serialises this
+    on_postgres = connection.dialect.name != "sqlite"
+    if on_postgres and not held.issuperset(ids):
         # FOR NO KEY UPDATE: it queues two rebuilders of one person, but not behind the key-share locks
         # their own new hours entries already hold on the person (FOR UPDATE would deadlock on those).
-        connection.execute(
-            select(Employee.id).where(Employee.id.in_(ids)).order_by(Employee.id).with_for_update(key_share=True)
-        )
-    connection.execute(delete(HoursTally).where(HoursTally.employee_id.in_(ids)))
-    _fill(connection, HoursEntry.employee_id.in_(ids))
+        connection.execute(_lock_statement(), {"ids": ids})
+    for statement in _refresh_statements(connection.dialect.name):
+        connection.execute(statement, {"ids": ids})
+
+
+@cache
+def _lock_statement() -> Select:
+    ids = bindparam("ids", expanding=True)
+    return select(Employee.id).where(Employee.id.in_(ids)).order_by(Employee.id).with_for_update(key_share=True)
+
+
+@cache
+def _refresh_statements(dialect: str) -> tuple[Executable, ...]:
+    """The statements of a rebuild, for the people bound as `ids`. Every attendance mark and hours entry runs
+    them: built once, since building the eight dimensions' statement cost more than running it."""
+    ids = bindparam("ids", expanding=True)
+    theirs, their_entries = HoursTally.employee_id.in_(ids), HoursEntry.employee_id.in_(ids)
+    if dialect == "sqlite":
+        # SQLite's single writer already serialises this. It has no DELETE or INSERT inside a WITH, so the
+        # totals read the tallies before and after.
+        held = select(*TALLY_ROW).where(theirs).subquery()
+        return _into_totals(held, -1), delete(HoursTally).where(theirs), _fill(their_entries), _into_totals(held, +1)
+    return (
+        # The totals count the very rows each statement deletes or inserts, in the same statement.
+        _into_totals(delete(HoursTally).where(theirs).returning(*TALLY_ROW).cte("gone"), -1),
+        _into_totals(_fill(their_entries).returning(*TALLY_ROW).cte("filled"), +1),
+    )
 
 
 def rebuild_all(connection: Connection) -> None:
-    """Every tally from every entry: after a bulk load that bypassed the ORM."""
+    """Every tally from every entry, and the totals from them, one row per key: after a bulk load that
+    bypassed the ORM."""
+    connection.execute(delete(HoursTotal))
     connection.execute(delete(HoursTally))
-    _fill(connection)
+    connection.execute(_fill())
+    connection.execute(_into_totals(HoursTally.__table__, +1))
+
+
+def compact(connection: Connection) -> tuple[int, int]:
+    """Collapse the totals to one row per dimension and key, leaving out the keys that come to nothing.
+    Returns how many rows there were and how many there are.
+
+    Exact while tallies are rebuilt alongside: the rows summed are the rows deleted, and rows appended
+    meanwhile are left for the next time. The caller commits."""
+    row = (HoursTotal.dimension, HoursTotal.key, HoursTotal.individuals, HoursTotal.minutes)
+    if connection.dialect.name == "sqlite":
+        # One writer at a time: from the first write on, no row comes between; one appended before it,
+        # after `last` was read, is left for the next time.
+        last, before = connection.execute(select(func.max(HoursTotal.id), func.count())).one()
+        logged = HoursTotal.id <= (last or 0)
+        after = connection.execute(_collapsed(select(*row).where(logged).subquery())).rowcount
+        connection.execute(delete(HoursTotal).where(logged))
+        return before, after
+    # One statement, so the rows it deletes and the rows it sums are the same snapshot's.
+    gone = delete(HoursTotal).returning(*row).cte("gone")
+    kept = _collapsed(gone).returning(HoursTotal.id).cte("kept")
+    before, after = connection.execute(select(*[
+        select(func.count()).select_from(rows).scalar_subquery() for rows in (gone, kept)
+    ])).one()
+    return before, after
+
+
+def _collapsed(rows: FromClause) -> Insert:
+    individuals, minutes = func.sum(rows.c.individuals), func.sum(rows.c.minutes)
+    return insert(HoursTotal).from_select(
+        ["dimension", "key", "individuals", "minutes"],
+        select(rows.c.dimension, rows.c.key, individuals, minutes).group_by(rows.c.dimension, rows.c.key)
+        .having(or_(individuals != 0, minutes != 0)),
+    )
+
+
+def totals(dimension: TallyDimension) -> Subquery:
+    """(key, individuals, minutes) of each key of the dimension, programme-wide: the sums of its rows in the
+    totals (the person dimension's keys are the companies), keys no one is in left out."""
+    individuals = func.sum(HoursTotal.individuals)
+    return (
+        select(HoursTotal.key, individuals.label("individuals"), func.sum(HoursTotal.minutes).label("minutes"))
+        .where(HoursTotal.dimension == dimension).group_by(HoursTotal.key).having(individuals > 0)
+        .subquery(f"{dimension}_totals")
+    )
 
 
 def _people_to_refresh(session: OrmSession) -> set[int]:
@@ -130,7 +236,7 @@ def _people_to_refresh(session: OrmSession) -> set[int]:
 def _after_flush(session: OrmSession, _context) -> None:
     people = _people_to_refresh(session)
     if people:
-        refresh(session.connection(), people)
+        refresh(session.connection(), people, employees_held(session))
 
 
 def keep_in_step() -> None:

@@ -28,16 +28,20 @@ def _session(session_id: int) -> Session:
 @bp.route("/sessions/<int:session_id>/book", methods=["GET", "POST"])
 @role_required(Role.HR)
 def book(session_id: int):
-    found = _session(session_id)
+    if not 0 < session_id <= MAX_ID:
+        abort(404)
     plan_item = plan_item_arg()
     form = BookForm()
-    outcomes = None
+    booked = None
     if form.validate_on_submit():
-        # The service reads the session again under its lock, as the page shows it: kept for the page.
-        outcomes = attempt(lambda: service.book_employees(found.id, form.employee_ids.data, current_user, plan_item),
-                           keep_loaded=True)
-        if outcomes is None:  # refused: the rollback forgot what was read
-            found, plan_item = _session(session_id), plan_item_arg()
+        # The service reads the session under its lock as the page shows it: kept for the page. Every
+        # session is HR's to read; one that does not exist is refused, then answered 404 below.
+        booked = attempt(lambda: service.book_employees(session_id, form.employee_ids.data, current_user, plan_item),
+                         keep_loaded=True)
+        if booked is None:  # refused: the rollback forgot what was read
+            plan_item = plan_item_arg()
+    found = booked.session if booked else _session(session_id)
+    outcomes = booked.outcomes if booked else None
     text = request.values.get("q", "")[:100].replace("\x00", "")
     selected = [] if outcomes else _selected_ids() or _named_in(plan_item)
     people = booking_views.candidates(found, current_user.company_id, text, selected)

@@ -10,7 +10,6 @@ from wtforms.validators import Length, Optional, ValidationError
 from portal.blueprints.fields import SelectField
 from portal.blueprints.layout import FORMAT_LABELS
 from portal.blueprints.validators import clean_text, within_years
-from portal.i18n import swedish_order
 from portal.models import CourseFormat
 from portal.services.search import CatalogueFilters, FilterChoices
 
@@ -28,19 +27,14 @@ class CatalogueFilterForm(FlaskForm):
     certified = BooleanField(_l("Certified courses only"))
     seats_left = BooleanField(_l("Only sessions with seats left"))
 
-    def fill_choices(self, choices: FilterChoices, locale: str) -> None:
-        self.area.choices = [SelectChoice("", _l("All areas"))] + [
-            SelectChoice(a.code, a.name(locale)) for a in choices.areas
-        ]
-        self.format.choices = [SelectChoice("", _l("All formats"))] + [
-            SelectChoice(value, label) for value, label in FORMAT_LABELS.items()
-        ]
-        self.region.choices = [SelectChoice("", _l("All regions"))] + [
-            SelectChoice(r.code, r.name) for r in sorted(choices.regions, key=lambda r: swedish_order(r.name))
-        ]
-        self.municipality.choices = [SelectChoice("", _l("All municipalities"))] + [
-            SelectChoice(m.code, m.name) for m in sorted(choices.municipalities, key=lambda m: swedish_order(m.name))
-        ]
+    def fill_choices(self, choices: FilterChoices) -> None:
+        for field, everything, pairs in (
+            (self.area, _l("All areas"), choices.areas),
+            (self.format, _l("All formats"), FORMAT_LABELS.items()),
+            (self.region, _l("All regions"), choices.regions),
+            (self.municipality, _l("All municipalities"), choices.municipalities),
+        ):
+            field.choices = [SelectChoice("", everything)] + [SelectChoice(code, name) for code, name in pairs]
 
     def validate_date_to(self, field) -> None:
         if field.data and self.date_from.data and not self.date_from.errors and field.data < self.date_from.data:

@@ -36,7 +36,7 @@ def plan_item_arg() -> PlanItem | None:
 @login_required
 def index():
     form = CatalogueFilterForm(formdata=request.args)
-    form.fill_choices(search.filter_choices(), str(get_locale()))
+    form.fill_choices(search.filter_choices(str(get_locale())))
     form.validate()
     results = search.search_sessions(form.filters(), request.args.get("page", 1, type=int))
     if htmx and not htmx.history_restore_request:

@@ -1,6 +1,7 @@
 """Start pages per role, the company overview, and the language switch."""
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
 from portal.access import load_or_404
 from portal.blueprints.auth.routes import safe_next
@@ -15,7 +16,7 @@ bp = Blueprint("main", __name__)
 @login_required
 def index():
     if current_user.role == Role.HR:
-        return _company_page(current_user.company)
+        return _company_page(current_user.company_id)
     if current_user.role == Role.PROVIDER:
         sessions = overview.upcoming_sessions_of_provider(current_user.provider_id)
         return render_template("main/provider.html", provider=current_user.provider, sessions=sessions,
@@ -27,13 +28,14 @@ def index():
 @bp.route("/companies/<int:company_id>")
 @role_required(Role.HR, Role.PM)
 def company(company_id: int):
-    return _company_page(load_or_404(Company, company_id, current_user))
+    return _company_page(company_id)
 
 
-def _company_page(company: Company):
+def _company_page(company_id: int):
+    company = load_or_404(Company, company_id, current_user, options=[joinedload(Company.municipality)])
     plan = plans.plan_of(company.id)
     return render_template("main/company.html", overview=overview.company_overview(company),
-                           plan=plans.progress(plan) if plan else None)
+                           plan=plans.progress(plan, people=False) if plan else None)
 
 
 @bp.route("/language", methods=["POST"])
