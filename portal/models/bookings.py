@@ -40,6 +40,9 @@ class Booking(db.Model):
         Index("ix_bookings_session_id_status_requested_at", "session_id", "status", "requested_at"),
         Index("ix_bookings_company_id_status", "company_id", "status"),
         Index("ix_bookings_employee_id_status", "employee_id", "status"),
+        # A plan's progress reads its items' bookings from the index alone on PostgreSQL (a large
+        # company's 2,000 bookings lie on as many pages of the table).
+        Index("ix_bookings_plan_item_id", "plan_item_id", postgresql_include=["session_id", "employee_id", "status"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,7 +50,7 @@ class Booking(db.Model):
     employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
     # The employee's company, kept on the booking for seat caps and tenant scoping.
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
-    plan_item_id: Mapped[int | None] = mapped_column(ForeignKey("plan_items.id", ondelete="SET NULL"), index=True)
+    plan_item_id: Mapped[int | None] = mapped_column(ForeignKey("plan_items.id", ondelete="SET NULL"))
     status: Mapped[BookingStatus] = mapped_column(enum_type(BookingStatus, "booking_status"))
     # The waitlist is ordered by the time of the request.
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
