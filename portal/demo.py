@@ -184,6 +184,7 @@ class _Demo:
     course_areas: dict[Course, list[str]] = field(default_factory=dict)
     sessions: list[Session] = field(default_factory=list)
     plan_items: dict[Company, list[PlanItem]] = field(default_factory=dict)
+    plan_places: dict[PlanItem, set[Employee]] = field(default_factory=dict)  # who each item's bookings serve
     varmland_id: int = 0
     restriction: Restriction | None = None
     postpone_targets: list[Session] = field(default_factory=list)
@@ -473,14 +474,26 @@ def _plans(demo: _Demo) -> None:
 
 
 def _plan_item_for(demo: _Demo, employee: Employee, course: Course) -> PlanItem | None:
-    """The plan need a booking serves: one naming the employee, else a head-count need of the same area."""
+    """The plan need a booking serves: one naming the employee, else a head-count need of the same area
+    with a place left. As HR books: a need for three people is met by three people, each once, so no
+    item shows more people's hours done than it plans for."""
     areas = demo.course_areas[course]
     items = [it for it in demo.plan_items[employee.company] if it.competence_area.code in areas]
     for item in items:
-        if employee in item.employees:
+        if employee in item.employees and _take_place(demo, item, employee):
             return item
     open_items = [it for it in items if not it.employees]
-    return open_items[0] if open_items and demo.rng.random() < 0.8 else None
+    if not open_items or demo.rng.random() >= 0.8:
+        return None
+    return next((item for item in open_items if _take_place(demo, item, employee)), None)
+
+
+def _take_place(demo: _Demo, item: PlanItem, employee: Employee) -> bool:
+    holders = demo.plan_places.setdefault(item, set())
+    if employee in holders or len(holders) >= (len(item.employees) or item.head_count or 0):
+        return False
+    holders.add(employee)
+    return True
 
 
 def _overlaps(spans: list[tuple[datetime, datetime]], session: Session) -> bool:

@@ -7,9 +7,10 @@ from sqlalchemy import func, select
 from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from portal.extensions import db
 from portal.models import (
-    Booking, BookingStatus, Company, Course, Employee, EmploymentStatus, Gender, HoursEntry, Meeting,
+    Booking, BookingStatus, Company, Course, Employee, EmploymentStatus, Gender, HoursEntry, Meeting, PlanItem,
     Programme, Provider, Restriction, Role, Session, SessionStatus, User,
 )
+from portal.models.plans import plan_item_employees
 from portal.services.accounts import authenticate
 
 ANCHOR = "2026-11-16"
@@ -61,6 +62,28 @@ def test_demo_never_overbooks_a_session(cli, ctx):
         .where(booked.c.booked > Session.capacity)
     )
     assert overbooked == 0
+
+
+def test_demo_plan_items_are_served_by_no_more_people_than_they_plan_for(cli, ctx):
+    """A need for three people is met by three people, each once: the start page never shows a need with
+    several times its planned hours done."""
+    cli.invoke(args=["portal", "demo", "--anchor", ANCHOR])
+    live = Booking.status != BookingStatus.CANCELLED
+    people = db.session.execute(
+        select(PlanItem.id, PlanItem.head_count, func.count(func.distinct(Booking.employee_id)), func.count(Booking.id))
+        .join(Booking, Booking.plan_item_id == PlanItem.id).where(live).group_by(PlanItem.id, PlanItem.head_count)
+    ).all()
+    named = dict(db.session.execute(
+        select(plan_item_employees.c.plan_item_id, func.count()).group_by(plan_item_employees.c.plan_item_id)).all())
+    assert people  # the demo's bookings do serve its plans
+    for item_id, head_count, served, bookings in people:
+        assert served == bookings  # each person once per need
+        assert served <= (named.get(item_id) or head_count)
+    naming = select(plan_item_employees.c.plan_item_id).distinct()  # the needs that name people
+    pairs = set(db.session.execute(select(plan_item_employees.c.plan_item_id, plan_item_employees.c.employee_id)).all())
+    serving = db.session.execute(select(Booking.plan_item_id, Booking.employee_id).where(live, Booking.plan_item_id.in_(naming)))
+    strays = [tuple(row) for row in serving if tuple(row) not in pairs]
+    assert strays == []  # a need that names people is served only by them
 
 
 def test_every_demo_account_signs_in_with_the_documented_password(cli, ctx):
