@@ -1,4 +1,5 @@
 """The provider's catalogue rules: courses, sessions, meetings, and who is told of changes."""
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -223,6 +224,22 @@ class TestChanges:
         assert "Bo Andersson" in by_user[hr_b.id] and "Cai Andersson" in by_user[hr_b.id]
         recipients = set(db.session.scalars(select(OutboxEmail.to_address)))
         assert recipients == {"anna@a.se", "cai@b.se", hr_a.email, hr_b.email}
+
+    def test_saving_the_dates_as_they_are_tells_no_one_and_changes_nothing(self, make, provider_user, booked_session):
+        session, _, _, _ = booked_session
+        same = [replace(m, venue=f"  {m.venue} ") for m in service.meetings_as_data(list(session.meetings))]
+        sequence = session.ical_sequence
+        with pytest.raises(DomainError, match="Inget har ändrats"):
+            service.change_session_dates(session, provider_user, same, session.booking_deadline,
+                                         session.cancellation_deadline)
+        db.session.rollback()
+        assert count(Notification) == 0 and count(OutboxEmail) == 0
+        assert db.session.get(Session, session.id).ical_sequence == sequence
+        # A deadline moved is a change: it is saved and everyone is told
+        service.change_session_dates(session, provider_user, same, session.booking_deadline - timedelta(hours=1),
+                                     session.cancellation_deadline)
+        db.session.commit()
+        assert count(Notification) == 2
 
     def test_the_provider_is_warned_how_many_booked_would_clash(self, make, provider_user, booked_session):
         session, _, _, anna = booked_session

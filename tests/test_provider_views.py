@@ -283,6 +283,16 @@ class TestChanges:
         assert response.status_code == 302
         assert db.session.scalar(select(Booking.status)) == BookingStatus.BOOKED
 
+    def test_the_dates_form_saved_as_it_is_says_nothing_changed_and_tells_no_one(self, signed_in, make, booked):
+        session, _, _ = booked
+        data = self.dates(make, DAY + timedelta(days=90))
+        assert post(signed_in, f"/provider/sessions/{session.id}/dates", data).status_code == 302
+        told = count(Notification)
+        again = post(signed_in, f"/provider/sessions/{session.id}/dates", data)
+        assert again.status_code == 422 and "Inget har ändrats" in again.get_data(as_text=True)
+        db.session.expire_all()
+        assert count(Notification) == told and session.ical_sequence == 1
+
     def test_postpone_and_cancel(self, signed_in, make, booked):
         session, hr, _ = booked
         post(signed_in, f"/provider/sessions/{session.id}/postpone", {"reason": "Sjuk lärare"})

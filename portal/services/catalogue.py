@@ -226,6 +226,9 @@ def change_session_dates(
     postponed goes back to the status it had. If booked employees would clash, nothing is saved
     until the provider confirms that number (ClashesToConfirm)."""
     _check_schedulable(session, actor)
+    if session.status != SessionStatus.POSTPONED and _as_before(session, meetings, booking_deadline, cancellation_deadline):
+        # Saving the form as it was would tell everyone booked of "new dates" that are the old ones.
+        raise DomainError(_("Nothing has changed: the meetings and deadlines are as they were, so no one has been told."))
     data = replace(_settings_of(session), booking_deadline=booking_deadline,
                    cancellation_deadline=cancellation_deadline, meetings=meetings)
     existing = list(session.meetings)
@@ -269,6 +272,14 @@ def apply_new_dates(
     _schedule_changed(session, actor, "session.dates_changed")
     promote_waitlist(session, actor)  # seats freed while it was postponed
     return session
+
+
+def _as_before(session: Session, meetings: list[MeetingData], booking_deadline: datetime,
+               cancellation_deadline: datetime) -> bool:
+    """The session's meetings (times and places, as they would be stored) and deadlines are these already."""
+    stored = [replace(m, venue=m.venue.strip(), online_url=m.online_url.strip()) for m in meetings]
+    return (stored == meetings_as_data(list(session.meetings)) and session.booking_deadline == booking_deadline
+            and session.cancellation_deadline == cancellation_deadline)
 
 
 def _same_time(meeting: Meeting, new: MeetingData) -> bool:
