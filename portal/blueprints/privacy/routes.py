@@ -2,6 +2,7 @@
 import json
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -35,7 +36,8 @@ def retention():
 def purge():
     purged = attempt(privacy.purge_expired_attendance)
     if purged is not None:
-        flash(_("Attendance registers purged: %(count)d sessions.", count=purged), "success")
+        flash(ngettext("Attendance registers purged: %(num)d session.", "Attendance registers purged: %(num)d sessions.",
+                       purged), "success")
     return redirect(url_for(".index"))
 
 
@@ -61,9 +63,13 @@ def erase(employee_id: int):
     if form.validate_on_submit():
         erased = attempt(lambda: privacy.erase(current_user, employee), form)
         if erased is not None:
-            flash(_("The person is erased: %(cancelled)d coming bookings cancelled, %(promoted)d people moved up "
-                    "from waitlists. Their hours stay in the totals, without a name.",
-                    cancelled=erased.cancelled, promoted=erased.promoted), "success")
+            flash(" ".join([
+                _("The person is erased."),
+                ngettext("%(num)d coming booking cancelled,", "%(num)d coming bookings cancelled,", erased.cancelled),
+                ngettext("%(num)d person moved up from a waitlist.", "%(num)d people moved up from waitlists.",
+                         erased.promoted),
+                _("Their hours stay in the totals, without a name."),
+            ]), "success")
             return redirect(url_for(".person", employee_id=employee.id))
         db.session.refresh(employee)
     return _person(employee, form), 422
