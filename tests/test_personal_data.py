@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import (
-    Attendance, AttendanceStatus, AuditEvent, Booking, BookingStatus, Gender, HoursEntry, Notification, OutboxEmail,
-    Programme, Role, Session,
+    Attendance, AttendanceStatus, AuditEvent, Booking, BookingStatus, Employee, Gender, HoursEntry, Notification,
+    OutboxEmail, Programme, Role, Session, User,
 )
 from portal.services import DomainError, InvalidInput, privacy
 from portal.services import attendance as attendance_service
@@ -18,7 +18,7 @@ from portal.services.booking import book_employees
 from portal.services.notifications import notify
 from portal.services.reports import ReportFilters, programme_report
 from tests.conftest import csrf_token, sign_in
-from tests.test_tallies import assert_in_step
+from tests.test_tallies import assert_in_step, at_once
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 TODAY = date.today()
@@ -192,6 +192,38 @@ def old_session(make, provider_user, employee, years_ago: int):
     attendance_service.mark(session.meetings[0], booking, AttendanceStatus.ATTENDED, provider_user)
     db.session.commit()
     return session
+
+
+class TestErasureAtOnce:
+    def test_a_person_erased_while_being_booked_keeps_no_live_booking(self, app, make, people):
+        """The erasure and two HR bookings of the same person race. Whoever takes the person first, the
+        erased person is left with no live booking: one made first is cancelled, one asked after refused."""
+        anna_id, pm_id, hr_id = people["anna"].id, people["pm"].id, people["hr"].id
+        course = make.course(people["provider_user"].provider)
+        sessions = [make.session(course, starts_at=NOW + timedelta(days=40 + 7 * i)).id for i in range(2)]
+        db.session.commit()
+
+        def erase(all_ready):
+            pm, anna = db.session.get(User, pm_id), db.session.get(Employee, anna_id)
+            all_ready()
+            privacy.erase(pm, anna)
+            db.session.commit()
+
+        def book(session_id):
+            def action(all_ready):
+                hr = db.session.get(User, hr_id)
+                all_ready()
+                book_employees(session_id, [anna_id], hr)
+                db.session.commit()
+            return action
+
+        at_once(app, erase, *[book(session_id) for session_id in sessions])
+        assert db.session.get(Employee, anna_id).erased_at is not None
+        coming = [*sessions, people["coming"].id, people["other"].id]  # the past booking and its hours stay
+        live = select(func.count()).select_from(Booking).where(
+            Booking.employee_id == anna_id, Booking.session_id.in_(coming), Booking.status != BookingStatus.CANCELLED)
+        assert db.session.scalar(live) == 0
+        assert db.session.scalar(select(func.sum(Session.seats_taken)).where(Session.id.in_(sessions))) == 0
 
 
 class TestRetention:
