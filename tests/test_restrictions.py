@@ -1,11 +1,14 @@
 """Restrictions postpone the in-person sessions they stop; lifting or easing them proposes new dates,
 which the provider confirms (or the programme confirms at once)."""
+import threading
+import time as time_module
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import (
@@ -404,6 +407,65 @@ class TestProposals:
         assert rescheduling.reschedule(restriction_id=restriction.id).as_dict() == {
             "proposed": 1, "confirmed": 0, "unplaceable": 0, "waiting": 0, "busy": 0}
         assert proposal_of(held).status == ProposalStatus.PROPOSED
+
+    @pytest.mark.postgres
+    @pytest.mark.parametrize("auto_confirm", [False, True])
+    def test_two_runs_at_once_never_give_one_venue_to_two_sessions(self, app, make, pm, provider_user, monkeypatch,
+                                                                    auto_confirm):
+        """The nightly run is placing a batch when a lift runs another: the second waits for the provider's
+        venues, so it sees the first's dates (it took the same room at the same time before)."""
+        monkeypatch.setattr(rescheduling, "BATCH", 1)  # each session a batch of its own, as in a run of 51+
+        db.session.scalars(select(Programme)).one().auto_confirm_reschedule = auto_confirm
+        db.session.commit()
+        first, second = (in_person(make, provider_user.provider, days_ahead=4, booked=12) for _ in range(2))
+        restriction = record(pm, country(8))
+        service.lift_restriction(restriction, pm, today())
+        db.session.commit()
+        placing, find_slot = threading.Event(), rescheduling.find_slot
+
+        def slow_find_slot(*args, **kwargs):
+            slot = find_slot(*args, **kwargs)
+            if threading.current_thread().name == "nightly" and not placing.is_set():
+                placing.set()
+                time_module.sleep(1)  # a batch of 50 takes about this long, well within the lock wait
+            return slot
+
+        monkeypatch.setattr(rescheduling, "find_slot", slow_find_slot)
+
+        def nightly():
+            with app.app_context():
+                rescheduling.reschedule(restriction_id=restriction.id)
+                db.session.remove()
+
+        job = threading.Thread(target=nightly, name="nightly")
+        job.start()
+        assert placing.wait(20)
+        rescheduling.reschedule(restriction_id=restriction.id)
+        job.join(30)
+        db.session.expire_all()
+        spans = [[(m.starts_at, m.ends_at) for m in proposal_of(s).meetings] for s in (first, second)]
+        assert all(spans) and spans[0] != spans[1]
+
+    def test_a_session_that_fails_is_tried_alone_and_the_rest_of_its_batch_proposed(self, make, pm, provider_user,
+                                                                                     monkeypatch):
+        sessions = [in_person(make, provider_user.provider, days_ahead=4, booked=12, venue=f"Sal {n}") for n in (1, 2, 3)]
+        restriction = record(pm, country(8))
+        service.lift_restriction(restriction, pm, today())
+        db.session.commit()
+        failing, fill = sessions[1].id, rescheduling._fill
+
+        def fill_or_fail(proposal, session, slot):
+            if session.id == failing:
+                raise IntegrityError("INSERT …", {}, Exception("a row that breaks a constraint"))
+            return fill(proposal, session, slot)
+
+        monkeypatch.setattr(rescheduling, "_fill", fill_or_fail)
+        report = rescheduling.reschedule(restriction_id=restriction.id)
+
+        assert (report.proposed, report.busy) == (2, 1)
+        assert [proposal_of(s) is not None for s in sessions] == [True, False, True]
+        monkeypatch.setattr(rescheduling, "_fill", fill)
+        assert rescheduling.reschedule(restriction_id=restriction.id).proposed == 1  # the next run takes it
 
     def test_the_slot_with_fewest_clashes_is_chosen_among_the_earliest(self, make, pm, provider_user):
         session = in_person(make, provider_user.provider, days_ahead=4, booked=12)

@@ -6,7 +6,7 @@ from functools import cache
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, bindparam, null, select, union_all, update
+from sqlalchemy import Select, bindparam, null, select, text, union_all, update
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
@@ -154,6 +154,22 @@ def slot_request(session: Session, earliest: date, settings: Settings) -> SlotRe
 
 
 # What else is on
+
+VENUES_LOCK = 7201  # the first key of the advisory locks that give one placer at a time a provider's venues
+
+
+def hold_venues(provider_ids: set[int]) -> None:
+    """Until the transaction ends, no other transaction places sessions of these providers: what else is on
+    is read after this, so two placers (the nightly run and a lift, or two lifts) each see the other's
+    dates instead of giving one venue to two sessions. PostgreSQL only: SQLite's write lock is the
+    whole database's. The locks are taken in provider order, so two placers never deadlock."""
+    if not provider_ids or db.session.get_bind().dialect.name != "postgresql":
+        return
+    db.session.execute(
+        text("SELECT pg_advisory_xact_lock(:key, provider_id) FROM unnest(CAST(:providers AS integer[])) AS provider_id"),
+        {"key": VENUES_LOCK, "providers": sorted(provider_ids)},
+    )
+
 
 class Busy:
     """What else is on for sessions placed together (the job places a batch in one transaction):

@@ -60,17 +60,27 @@ def reschedule(restriction_id: int | None = None, today: date | None = None) -> 
         batch = waiting[done:done + BATCH]
         if done % STATISTICS_EVERY == 0:
             _refresh_statistics()
-        try:
-            _commit_without_waiting_for_disk()
-            outcomes = propose(batch, rules, today, settings, audience)
-            db.session.commit()
-        except (OperationalError, IntegrityError):
-            db.session.rollback()
-            outcomes = ["busy"] * len(batch)
+        outcomes = _placed(batch, rules, today, settings, audience)
+        if outcomes is None:  # one session's failure parks none of the others: each goes again alone
+            outcomes = [(_placed([session_id], rules, today, settings, audience) or ["busy"])[0] for session_id in batch]
         for outcome in outcomes:
             if outcome in ("proposed", "confirmed", "unplaceable", "waiting", "busy"):
                 setattr(report, outcome, getattr(report, outcome) + 1)
     return report
+
+
+def _placed(
+    session_ids: list[int], rules: tuple[Rule, ...], today: date, settings: placement.Settings, audience: "Audience",
+) -> list[str] | None:
+    """Propose dates for these sessions in one transaction and commit it; None if it failed (rolled back)."""
+    try:
+        _commit_without_waiting_for_disk()
+        outcomes = propose(session_ids, rules, today, settings, audience)
+        db.session.commit()
+        return outcomes
+    except (OperationalError, IntegrityError):
+        db.session.rollback()
+        return None
 
 
 # Sessions placed in one transaction: what else is on is read once for them all (two queries),
@@ -133,6 +143,7 @@ def propose(
     locked = lock_sessions(session_ids, *WITH_MEETINGS, skip_locked=True)
     outcomes = dict.fromkeys(session_ids, "busy")
     placing = _ready(locked, rules, today, settings, outcomes)
+    placement.hold_venues({session.course.provider_id for session, _ in placing})
     busy = placement.Busy([session for session, _ in placing],
                           min((from_local(earliest, time(0, 0)) for _, earliest in placing), default=utcnow()))
     made = []
