@@ -467,6 +467,18 @@ class TestProposals:
         monkeypatch.setattr(rescheduling, "_fill", fill)
         assert rescheduling.reschedule(restriction_id=restriction.id).proposed == 1  # the next run takes it
 
+    def test_a_course_title_of_the_longest_length_still_fits_every_message(self, make, pm, provider_user):
+        """200 characters is what the course form takes; 'New dates proposed: ' and the like come on top."""
+        session = in_person(make, provider_user.provider, days_ahead=4, booked=12)
+        session.course.title = "Avancerad CNC-bearbetning " + "x" * 174
+        db.session.commit()
+        restriction = record(pm, country(8))  # postpones it: everyone booked and their HR are told
+        assert lift(pm, restriction).proposed == 1  # and the provider is told of the new dates
+        titles = db.session.scalars(select(Notification.title)).all()
+        subjects = db.session.scalars(select(OutboxEmail.subject)).all()
+        assert titles and all(len(t) <= 200 for t in titles) and all(len(s) <= 300 for s in subjects)
+        assert any(t.startswith("Nya datum föreslagna: Avancerad CNC-bearbetning") and t.endswith("…") for t in titles)
+
     def test_the_slot_with_fewest_clashes_is_chosen_among_the_earliest(self, make, pm, provider_user):
         session = in_person(make, provider_user.provider, days_ahead=4, booked=12)
         restriction = record(pm, country(8))

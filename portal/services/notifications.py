@@ -25,10 +25,16 @@ class Attachment:
     content: str
 
 
+def fitted(text: str, limit: int) -> str:
+    """The text, shortened with an ellipsis if it is longer than its column holds (a title made from a
+    course title of the longest length the course form takes does not fit beside the words around it)."""
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 def email(to: str, subject: str, body: str, attachment: Attachment | None = None) -> OutboxEmail:
     """Queue a message; the outbox job sends it, so nothing is lost while the mail server is down."""
     message = OutboxEmail(
-        to_address=to, subject=subject, body_text=body,
+        to_address=to, subject=fitted(subject, OutboxEmail.subject.type.length), body_text=body,
         attachment_name=attachment.name if attachment else None,
         attachment_type=attachment.content_type if attachment else None,
         attachment_content=attachment.content if attachment else None,
@@ -41,7 +47,8 @@ def notify(
     user: User | Recipient, kind: str, title: str, body: str = "", link: str = "", attachment: Attachment | None = None
 ) -> Notification:
     """A notification in the portal, and the same by email."""
-    notification = Notification(user_id=user.id, kind=kind, title=title, body=body, link=link)
+    notification = Notification(user_id=user.id, kind=kind, title=fitted(title, Notification.title.type.length),
+                                body=body, link=link)
     db.session.add(notification)
     outgoing = email(user.email, title, body + (f"\n\n{link}" if link else ""), attachment)
     outgoing.notification = notification  # both written in the next flush, the email pointing at it

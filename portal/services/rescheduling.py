@@ -5,7 +5,7 @@ from datetime import date, datetime, time
 
 from flask_babel import force_locale, gettext as _
 from sqlalchemy import exists, func, select, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from portal.extensions import db
 from portal.i18n import clock, day as format_day, from_local, moment
@@ -78,7 +78,7 @@ def _placed(
         outcomes = propose(session_ids, rules, today, settings, audience)
         db.session.commit()
         return outcomes
-    except (OperationalError, IntegrityError):
+    except (OperationalError, IntegrityError, DataError):  # busy, raced, or a value the database refused
         db.session.rollback()
         return None
 
