@@ -55,8 +55,11 @@ def test_the_page_after_booking_shows_the_seats_as_they_stand_in_as_many_stateme
 @pytest.mark.parametrize("session_id", [987654, 2**31, 10**30])
 def test_booking_into_a_session_that_does_not_exist_answers_404_and_books_nothing(signed_in, make, hr, session_id):
     employee = make.employee(hr.company)
-    assert post(signed_in, f"/sessions/{session_id}/book", {"employee_ids": [employee.id]}).status_code == 404
+    response = post(signed_in, f"/sessions/{session_id}/book", {"employee_ids": [employee.id]})
+    assert response.status_code == 404
     assert db.session.scalar(select(Booking.id)) is None
+    for page in (response, signed_in.get("/")):  # the 404 says it all: no refusal flashed on it or after it
+        assert "finns inte längre" not in page.get_data(as_text=True)
 
 
 def test_choosing_nobody_is_explained_and_books_nothing(signed_in, make):

@@ -248,10 +248,14 @@ def company_seat_cap_active(session: Session, now: datetime | None = None) -> bo
 
 # Rules and helpers
 
+class NoSuchSession(DomainError):
+    """The session asked for does not exist (or no longer does)."""
+
+
 def _locked(session_id: int, options) -> Session:
     found = lock_sessions([session_id], *options)
     if not found:
-        raise DomainError(_("The session no longer exists."))
+        raise NoSuchSession(_("The session no longer exists."))
     return found[0]
 
 

@@ -35,9 +35,12 @@ def book(session_id: int):
     booked = None
     if form.validate_on_submit():
         # The service reads the session under its lock as the page shows it: kept for the page. Every
-        # session is HR's to read; one that does not exist is refused, then answered 404 below.
-        booked = attempt(lambda: service.book_employees(session_id, form.employee_ids.data, current_user, plan_item),
-                         keep_loaded=True)
+        # session is HR's to read; one that does not exist is a 404.
+        try:
+            booked = attempt(lambda: service.book_employees(session_id, form.employee_ids.data, current_user, plan_item),
+                             keep_loaded=True, passthrough=(service.NoSuchSession,))
+        except service.NoSuchSession:
+            abort(404)
         if booked is None:  # refused: the rollback forgot what was read
             plan_item = plan_item_arg()
     found = booked.session if booked else _session(session_id)
