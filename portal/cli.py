@@ -80,6 +80,23 @@ def register_cli(app: Flask) -> None:
             click.echo(f"  {name:<24} {count:>10,}")
         click.echo(f"Built in {time.perf_counter() - started:.1f} s.")
 
+    @portal_group.command("rebuild-tallies")
+    def rebuild_tallies_command():
+        """Rebuild every person's hours tallies and the programme's totals from the hours entries: after a
+        restore, or if hours were written by code that did not keep them. Hours wait while it runs."""
+        from portal.services.tallies import rebuild_all
+
+        started = time.perf_counter()
+        connection = db.session.connection()
+        if connection.dialect.name == "postgresql":
+            # Readers go on; whatever would change hours waits, so nothing changes between the reading and
+            # the writing (SQLite's first write below takes the whole database's lock).
+            connection.execute(text("LOCK TABLE hours_entries IN SHARE MODE"))
+            connection.execute(text("LOCK TABLE hours_tallies, hours_totals IN EXCLUSIVE MODE"))
+        rebuild_all(connection)
+        db.session.commit()
+        click.echo(f"Hours tallies and totals rebuilt in {time.perf_counter() - started:.1f} s.")
+
     @portal_group.command("scheduler")
     def scheduler_command():
         """Run the scheduled jobs (mail, seat caps, rescheduling, reminders, retention, totals) until stopped; run

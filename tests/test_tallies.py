@@ -409,3 +409,20 @@ def test_the_whole_programmes_report_reads_the_tallies_only_for_gender_and_statu
     reading = [s for s in statements if "hours_tallies" in s]
     assert len(reading) == 1 and "employment_status" in reading[0]
     assert sum("hours_totals" in s for s in statements) == 8  # the headline, and 7 breakdowns
+
+
+def test_the_rebuild_command_mends_tallies_and_totals_that_drifted(app, ctx):
+    build_world(seed=5, scale=1)
+    assert_in_step()
+    db.session.execute(HoursTally.__table__.delete().where(HoursTally.dimension == TallyDimension.MONTH))
+    db.session.add(HoursTotal(dimension=TallyDimension.COURSE, key=424242, individuals=3, minutes=180))
+    db.session.commit()
+    assert kept() != from_entries()
+
+    result = app.test_cli_runner().invoke(args=["portal", "rebuild-tallies"])
+
+    assert result.exit_code == 0, result.output
+    assert "rebuilt" in result.output
+    db.session.expire_all()
+    assert_in_step()
+    assert log_rows() == len(totals())  # one row per figure again
