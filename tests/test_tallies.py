@@ -4,6 +4,7 @@ after the migration fills them, when two transactions change one person's hours 
 often the totals are compacted."""
 import random
 import threading
+import time
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 
@@ -14,8 +15,8 @@ from sqlalchemy import func, select, text
 from portal import create_app
 from portal.extensions import db
 from portal.models import (
-    AttendanceStatus, Delivery, Employee, HoursEntry, HoursSource, HoursTally, HoursTotal, Programme, Role,
-    TallyDimension, Verification,
+    AttendanceStatus, CompetenceArea, Course, Delivery, Employee, HoursEntry, HoursSource, HoursTally, HoursTotal,
+    Programme, Role, TallyDimension, Verification,
 )
 from portal.services import attendance, hours, reports, tallies
 from portal.services.figures import counted_hours
@@ -426,3 +427,35 @@ def test_the_rebuild_command_mends_tallies_and_totals_that_drifted(app, ctx):
     db.session.expire_all()
     assert_in_step()
     assert log_rows() == len(totals())  # one row per figure again
+
+
+@pytest.mark.postgres
+def test_a_courses_areas_changed_while_its_first_hours_are_written_moves_those_hours_too(app, make):
+    """The provider changes a course's competence areas while HR logs someone's first hours on it: the new
+    hours end up under the new area, whichever transaction commits first."""
+    course = make.course(competence_areas=[make.competence_area("cnc")])
+    earlier, newcomer = make.employee(), make.employee()
+    verified(date(2026, 3, 2), employee=earlier, course=course)
+    db.session.commit()
+    course_id, newcomer_id, welding_id = course.id, newcomer.id, make.competence_area("welding").id
+    changed = threading.Event()
+
+    def change_areas(all_ready):
+        all_ready()
+        found = db.session.get(Course, course_id)
+        found.competence_areas = [db.session.get(CompetenceArea, welding_id)]
+        db.session.flush()  # rebuilds the tallies of everyone with hours on the course so far
+        changed.set()
+        time.sleep(0.5)  # the hours below are written meanwhile
+        db.session.commit()
+
+    def log_hours(all_ready):
+        all_ready()
+        changed.wait(20)
+        verified(date(2026, 3, 3), employee_id=newcomer_id, course_id=course_id)
+        db.session.commit()
+
+    at_once(app, change_areas, log_hours)
+    areas = select(HoursTally.employee_id, HoursTally.key).where(HoursTally.dimension == TallyDimension.AREA)
+    assert set(db.session.execute(areas)) == {(earlier.id, welding_id), (newcomer_id, welding_id)}
+    assert_in_step()

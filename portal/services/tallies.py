@@ -226,7 +226,13 @@ def _people_to_refresh(session: OrmSession) -> set[int]:
         elif isinstance(item, Employee) and item not in session.new and inspect(item).attrs.birth_year.history.has_changes():
             people.add(item.id)  # their ages change
     if courses:
-        people.update(session.connection().scalars(
+        connection = session.connection()
+        if connection.dialect.name != "sqlite":  # SQLite's single writer already serialises this
+            # Hours written on the course meanwhile hold its row (their foreign key) until they commit, and
+            # wait for this lock after it: either way they are among the people read next, or they read the
+            # new areas when they rebuild their own tallies.
+            connection.execute(select(Course.id).where(Course.id.in_(courses)).order_by(Course.id).with_for_update())
+        people.update(connection.scalars(
             select(HoursEntry.employee_id).where(HoursEntry.course_id.in_(courses)).distinct()
         ))
     people.discard(None)
