@@ -49,8 +49,9 @@ def sessions_to_reschedule(restriction_id: int | None = None) -> list[int]:
 def reschedule(restriction_id: int | None = None, today: date | None = None) -> RescheduleReport:
     """Propose new dates for every postponed session that may now run, BATCH sessions per transaction.
     Safe to run twice or from two processes at once: each session is locked (one another process
-    holds is left for the next run), and a session never has two proposals waiting (a unique index
-    is the last word)."""
+    holds is left for the next run), a batch holds its providers' venues while it places them
+    (placement.hold_venues), and a session never has two proposals waiting (a unique index is the
+    last word)."""
     today = today or placement.today()
     report = RescheduleReport()
     rules, settings = placement.current_rules(today), placement.Settings.load()
