@@ -256,8 +256,13 @@ def filter_cases(world: World, rng: random.Random) -> list[ReportFilters]:
     start = FIRST_DAY + timedelta(days=rng.randrange(DAYS // 2))
     end = start + timedelta(days=rng.randrange(30, DAYS // 2))
     region = rng.choice(world.region_ids)
-    company = rng.choice(world.companies).id
+    chosen = rng.choice(world.companies)
+    company = chosen.id
+    its_region = chosen.municipality.region_id
+    elsewhere = next(r for r in world.region_ids if r != its_region)
     return [
+        ReportFilters(region_id=its_region, company_id=company),  # both filters apply, together
+        ReportFilters(region_id=elsewhere, company_id=company),  # a company outside the region: nothing
         ReportFilters(),
         ReportFilters(period_from=start),
         ReportFilters(period_to=end),

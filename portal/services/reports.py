@@ -187,14 +187,17 @@ def _in_period(filters: ReportFilters) -> list:
 
 
 def _in_companies(filters: ReportFilters, company_id) -> list:
+    """The company and region filters, both where both are given: a company outside the region has no
+    figures in it."""
+    conditions = []
     if filters.company_id is not None:
-        return [company_id == filters.company_id]
+        conditions.append(company_id == filters.company_id)
     if filters.region_id is not None:
-        return [company_id.in_(
+        conditions.append(company_id.in_(
             select(Company.id).join(Municipality, Municipality.id == Company.municipality_id)
             .where(Municipality.region_id == filters.region_id)
-        )]
-    return []
+        ))
+    return conditions
 
 
 def _counted_entries(filters: ReportFilters):
