@@ -49,7 +49,7 @@ def test_the_page_after_booking_shows_the_seats_as_they_stand_in_as_many_stateme
         assert page.count('class="outcome-booked"') == size
         assert f'<dd id="seats-left">{12 - size} / 12</dd>' in page  # the seats as the booking left them
         counts.append(len(statements))
-    assert counts[0] == counts[1] <= 15, counts
+    assert counts[0] == counts[1] <= 16, counts  # one of them reads the restrictions in force
 
 
 @pytest.mark.parametrize("session_id", [987654, 2**31, 10**30])
@@ -132,7 +132,7 @@ def test_cancelling_runs_as_many_statements_with_one_waiting_as_with_five(signed
         db.session.expire_all()
         assert [b.status for b in line] == [BookingStatus.BOOKED] + [BookingStatus.WAITLISTED] * (waiting - 1)
         assert session.seats_taken == 1
-    assert counts[0] == counts[1] <= 16, counts
+    assert counts[0] == counts[1] <= 17, counts  # one of them reads the restrictions in force
 
 
 def test_a_foreign_booking_answers_404_and_stays(signed_in, make):

@@ -12,10 +12,13 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import (
-    AuditEvent, Booking, BookingStatus, Meeting, Notification, OutboxEmail, Programme, ProposalStatus,
+    AuditEvent, Booking, BookingStatus, CourseFormat, Meeting, Notification, OutboxEmail, Programme, ProposalStatus,
     RescheduleProposal, Restriction, RestrictionScope, Role, Session, SessionStatus,
 )
 from portal.services import DomainError, InvalidInput
+from portal.services import catalogue
+from portal.services.booking import book_employees, cancel_booking
+from portal.services.catalogue import MeetingData, SessionData
 from portal.services import rescheduling, restrictions as service
 from portal.services.restrictions import ImpactToConfirm, RestrictionData
 from portal.services.slots import is_working_day
@@ -244,6 +247,26 @@ class TestEasingTighteningLifting:
         lift(pm, restriction)
         with pytest.raises(DomainError):
             service.lift_restriction(restriction, pm, today())
+
+
+    def test_a_lift_after_the_programme_period_is_refused(self, pm, programme):
+        restriction = record(pm, country(8))
+        with pytest.raises(InvalidInput) as refused:
+            service.lift_restriction(restriction, pm, programme.period_end + timedelta(days=1))
+        assert "programperioden" in refused.value.errors["lifted_on"]
+
+    def test_a_lift_moved_to_another_day_proposes_again_from_it(self, make, pm, provider_user, programme):
+        """A lift typed too late finds no room; the day corrected, the sessions get dates from the new one."""
+        session = in_person(make, provider_user.provider, days_ahead=4, booked=12)
+        restriction = record(pm, country(8))
+        assert lift(pm, restriction, programme.period_end - timedelta(days=2)).unplaceable == 1
+        assert proposal_of(session).status == ProposalStatus.UNPLACEABLE
+
+        report = lift(pm, restriction, today())
+
+        assert (report.proposed, report.unplaceable) == (1, 0)
+        assert proposal_of(session).status == ProposalStatus.PROPOSED
+        assert proposal_of(session).earliest_day == today() + timedelta(days=14)
 
 
 class TestProposals:
@@ -717,3 +740,65 @@ def test_a_second_click_on_record_saves_nothing_more(make, pm, provider_user):
     db.session.rollback()
     assert db.session.scalar(select(func.count(Restriction.id))) == 1
     record(pm, country(8, description="Ett annat beslut"))  # a different restriction is fine
+
+
+class TestSeatsUnderARestriction:
+    """A restriction in force limits the seats of in-person sessions it covers, not only the ones it postpones."""
+
+    def meetings(self, make, days_ahead: int = 30, online: bool = False) -> list[MeetingData]:
+        starts = at(working_day_from(today() + timedelta(days=days_ahead)))
+        place = {"online_url": "https://meet.example/kurs"} if online else {
+            "venue": "Verkstaden", "municipality_id": make.municipality("Västerås").id}
+        return [MeetingData(starts_at=starts, ends_at=starts + timedelta(hours=6), **place)]
+
+    def session_data(self, make, capacity: int, **meetings) -> SessionData:
+        found = self.meetings(make, **meetings)
+        first = found[0].starts_at
+        return SessionData(capacity=capacity, booking_deadline=first - timedelta(days=7),
+                           cancellation_deadline=first - timedelta(days=3), meetings=found)
+
+    def test_a_session_is_published_with_no_more_seats_than_the_restriction_lets_meet(self, make, pm, provider_user):
+        course = make.course(provider_user.provider)
+        record(pm, country(6))
+        with pytest.raises(InvalidInput) as refused:
+            catalogue.create_session(course, provider_user, self.session_data(make, 12), publish=True)
+        assert "högst 6" in refused.value.errors["capacity"]
+        db.session.rollback()
+        assert catalogue.create_session(course, provider_user, self.session_data(make, 6), publish=True).capacity == 6
+        online = make.course(provider_user.provider, format=CourseFormat.DIGITAL)
+        assert catalogue.create_session(online, provider_user, self.session_data(make, 12, online=True), publish=True)
+
+    def test_no_in_person_meeting_at_all_is_refused_on_the_meeting(self, make, pm, provider_user):
+        record(pm, country(None, description="Inga fysiska träffar"))
+        with pytest.raises(InvalidInput) as refused:
+            catalogue.create_session(make.course(provider_user.provider), provider_user, self.session_data(make, 4),
+                                     publish=True)
+        assert list(refused.value.errors) == ["meetings-0-starts_at"]
+
+    def test_seats_beyond_the_restriction_are_refused_with_the_reason(self, make, pm, provider_user):
+        session = in_person(make, provider_user.provider, days_ahead=30, booked=5)
+        record(pm, country(6))  # five booked: it may still meet, with one more
+        hr = make.user(Role.HR)
+        wanted = [make.employee(hr.company).id for _ in range(3)]
+
+        outcomes = book_employees(session.id, wanted, hr).outcomes
+
+        assert [o.result for o in outcomes] == ["booked", "refused", "refused"]
+        assert "högst 6" in outcomes[1].reason
+        assert db.session.get(Session, session.id).seats_taken == 6
+
+    def test_a_freed_seat_goes_to_the_line_only_within_the_restriction(self, make, pm, provider_user):
+        session = in_person(make, provider_user.provider, days_ahead=30, booked=7)
+        record(pm, country(6))  # seven booked: postponed, as before
+        assert db.session.get(Session, session.id).status == SessionStatus.POSTPONED
+        open_one = in_person(make, provider_user.provider, days_ahead=30, booked=6)
+        line = [make.booking(open_one, make.employee(), BookingStatus.WAITLISTED) for _ in range(2)]
+        db.session.commit()
+        leaving = db.session.scalars(select(Booking).where(Booking.session_id == open_one.id,
+                                                           Booking.status == BookingStatus.BOOKED)).first()
+        pm_user = pm
+        promoted = cancel_booking(leaving, pm_user)
+        db.session.commit()
+        assert [b.id for b in promoted] == [line[0].id]  # the seat freed under the limit, and no more
+        assert db.session.get(Session, open_one.id).seats_taken == 6
+        assert db.session.get(Booking, line[1].id).status == BookingStatus.WAITLISTED

@@ -14,12 +14,12 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.extensions import db
-from portal.i18n import moment
+from portal.i18n import day as format_day, moment
 from portal.models import (
     Booking, BookingStatus, Course, Employee, Meeting, PlanItem, Role, Session, SessionStatus, User,
 )
 from portal.models.types import MAX_ID, utcnow
-from portal.services import DomainError, audit, notifications
+from portal.services import DomainError, audit, notifications, placement
 from portal.services.clashes import overlapping, span_values
 from portal.services.locking import WITH_MEETINGS, lock_employees, lock_sessions
 from portal.urls import external_url
@@ -57,9 +57,9 @@ def book_employees(session_id: int, employee_ids: list[int], actor: User, plan_i
     if plan_item is not None and plan_item.plan.company_id != actor.company_id:
         raise DomainError(_("That plan item belongs to another company."))
     session = _locked(session_id, AS_SHOWN)
-    places = _places(session.id)
+    places, limit = _places(session.id), group_limit_of(session)
     # A seat freed while no one could take it goes to the line first.
-    if places.waiting and promote_waitlist(session, actor):
+    if places.waiting and promote_waitlist(session, actor, allowed=seats_allowed(session, limit)):
         places = _places(session.id)
     now = utcnow()
     wanted = [i for i in dict.fromkeys(employee_ids) if 0 < i <= MAX_ID][:MAX_AT_ONCE]  # the order given, each once
@@ -67,7 +67,10 @@ def book_employees(session_id: int, employee_ids: list[int], actor: User, plan_i
     closed = _closed_reason(session, now)
     clashes = clash_details(wanted, session)
     in_line, ours = places.waiting, places.booked.get(actor.company_id, 0)
-    free = session.capacity - session.seats_taken
+    free = seats_allowed(session, limit) - session.seats_taken
+    # A restriction that leaves fewer seats than the capacity refuses the rest: a place in line would
+    # wait for a seat the restriction, not a cancellation, keeps.
+    restricted = _restricted_reason(limit) if limit is not None and limit.size < session.capacity else ""
     outcomes, created = [], []
     for employee_id in wanted:
         employee = employees.get(employee_id)
@@ -81,6 +84,9 @@ def book_employees(session_id: int, employee_ids: list[int], actor: User, plan_i
         if free > 0 and not _over_cap(session, ours, now):
             status, free, ours = BookingStatus.BOOKED, free - 1, ours + 1
             outcomes.append(Outcome(employee.id, employee.name, BOOKED))
+        elif free <= 0 and restricted:
+            outcomes.append(Outcome(employee.id, employee.name, REFUSED, restricted))
+            continue
         else:
             status, in_line = BookingStatus.WAITLISTED, in_line + 1
             outcomes.append(Outcome(employee.id, employee.name, WAITLISTED, place=in_line))
@@ -120,11 +126,16 @@ def cancel_booking(booking: Booking, actor: User) -> list[Booking]:
     return promote_waitlist(session, actor, freed=1)
 
 
-def promote_waitlist(session: Session, actor: User | None = None, *, freed: int = 0) -> list[Booking]:
+def promote_waitlist(
+    session: Session, actor: User | None = None, *, freed: int = 0, allowed: int | None = None,
+) -> list[Booking]:
     """Give free seats to the waitlist in request order, skipping those the rules do not allow now
     (company seat cap, a clash, a deactivated employee); they keep their places. `freed` is seats
-    the caller has just given up and not yet counted: the counter moves once. Needs the lock."""
-    promoted = _moving_up(session, session.capacity - session.seats_taken + freed)
+    the caller has just given up and not yet counted: the counter moves once. `allowed`: the seats
+    that may be taken (seats_allowed), if the caller knows them. Needs the lock."""
+    if allowed is None:
+        allowed = seats_allowed(session, group_limit_of(session))
+    promoted = _moving_up(session, allowed - session.seats_taken + freed)
     _take_seats(session, len(promoted) - freed)
     if promoted:
         db.session.flush()
@@ -134,6 +145,24 @@ def promote_waitlist(session: Session, actor: User | None = None, *, freed: int 
         ])
         _tell_promoted(session, promoted)
     return promoted
+
+
+def group_limit_of(session: Session) -> placement.GroupLimit | None:
+    """The smallest group a public-health restriction in force lets meet at one of the session's coming
+    in-person meetings, if any does."""
+    return placement.group_limit([(m.starts_at, m.municipality_id) for m in session.meetings])
+
+
+def seats_allowed(session: Session, limit: placement.GroupLimit | None) -> int:
+    """The seats that may be taken: the capacity, or fewer while a restriction limits the meetings."""
+    return session.capacity if limit is None else min(session.capacity, limit.size)
+
+
+def _restricted_reason(limit: placement.GroupLimit) -> str:
+    if limit.size == 0:
+        return _("A public-health restriction allows no in-person meetings on %(day)s.", day=format_day(limit.day))
+    return _("A public-health restriction allows at most %(n)s people to meet in person on %(day)s, and as many "
+             "are booked.", n=limit.size, day=format_day(limit.day))
 
 
 def _moving_up(session: Session, free: int) -> list[Booking]:

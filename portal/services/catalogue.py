@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.i18n import clock, moment
+from portal.i18n import day as format_day
 from portal.models import (
     Attendance, Booking, BookingStatus, CompetenceArea, Course, CourseFormat, CourseLevel, Meeting,
     Municipality, Session, SessionStatus, User,
@@ -134,6 +135,7 @@ def create_session(course: Course, actor: User, data: SessionData, *, publish: b
     if course.retired_at is not None:
         raise DomainError(_("The course is retired; reinstate it before adding sessions."))
     errors = _meeting_errors(course.format, data.meetings) | _session_errors(data, booked=0, meetings=data.meetings)
+    errors = errors or _restriction_errors(data.capacity, data.meetings)
     if errors:
         raise InvalidInput(errors)
     session = Session(course=course, status=SessionStatus.OPEN if publish else SessionStatus.PLANNED)
@@ -152,6 +154,8 @@ def update_session(session: Session, actor: User, data: SessionData) -> Session:
     Seats a larger capacity frees go to the waitlist at once."""
     _check_schedulable(session, actor)
     errors = _session_errors(data, booked=session.seats_taken, meetings=meetings_as_data(session.meetings))
+    if not errors and session.status != SessionStatus.POSTPONED:  # a postponed one waits for the lift anyway
+        errors = _restriction_errors(data.capacity, meetings_as_data(session.meetings))
     if errors:
         raise InvalidInput(errors)
     before = {"capacity": session.capacity, "company_seat_cap": session.company_seat_cap}
@@ -185,6 +189,8 @@ def add_meeting(session: Session, actor: User, meeting: MeetingData) -> Session:
     }
     if len(proposed) > MAX_MEETINGS:
         errors[f"meetings-{index}-starts_at"] = _("A session has at most %(n)s meetings.", n=MAX_MEETINGS)
+    refused = {} if errors else _restriction_errors(session.capacity, [meeting])
+    errors |= {f"meetings-{index}-starts_at": message for message in refused.values()}
     if errors:
         raise InvalidInput(errors)
     session.meetings.append(_new_meeting(meeting))
@@ -235,7 +241,9 @@ def change_session_dates(
     unchanged = {index for index, new in enumerate(meetings[:len(existing)]) if _same_time(existing[index], new)}
     errors = _meeting_errors(session.course.format, meetings, keep=unchanged)
     errors |= _session_errors(data, booked=0, meetings=meetings) | _attended_meeting_errors(existing, meetings)
-    if session.postponed_by_id is not None and not errors:
+    if session.postponed_by_id is None and not errors:
+        errors = _restriction_errors(session.capacity, meetings)
+    elif session.postponed_by_id is not None and not errors:
         # A restriction postponed it: the dates must pass the same rules as the proposals.
         errors = placement.chosen_date_errors(
             session, [(m.starts_at, m.ends_at) for m in meetings], [(m.venue, m.municipality_id) for m in meetings],
@@ -423,6 +431,20 @@ def _session_errors(data: SessionData, *, booked: int, meetings: list[MeetingDat
         if data.seat_cap_released_at is not None and data.seat_cap_released_at > first:
             errors["seat_cap_released_at"] = _("Release the seat cap before the first meeting.")
     return errors
+
+
+def _restriction_errors(capacity: int, meetings: list[MeetingData]) -> dict[str, str]:
+    """More seats than a public-health restriction in force lets meet at one of the in-person meetings."""
+    limit = placement.group_limit([(m.starts_at, m.municipality_id) for m in meetings])
+    if limit is None or capacity <= limit.size:
+        return {}
+    if limit.size == 0:
+        return {f"meetings-{limit.index}-starts_at": _(
+            "A public-health restriction allows no in-person meetings here on %(day)s: choose a day after it, "
+            "or hold the meeting online.", day=format_day(limit.day))}
+    return {"capacity": _(
+        "A public-health restriction allows at most %(n)s people to meet in person here on %(day)s: lower the "
+        "capacity to %(n)s, or choose a day after it.", n=limit.size, day=format_day(limit.day))}
 
 
 def _check_schedulable(session: Session, actor: User) -> None:

@@ -97,6 +97,32 @@ def current_rules(today: date) -> tuple[Rule, ...]:
     return tuple(rule_of(restriction, regions) for restriction in restrictions)
 
 
+@dataclass(frozen=True)
+class GroupLimit:
+    """The most people the restrictions in force let meet at once at some coming in-person meeting."""
+
+    size: int  # 0: no in-person meeting at all
+    day: date  # the day of the first meeting it holds to that
+    index: int  # that meeting's place among those asked about
+
+
+def group_limit(meetings: list[tuple[datetime, int | None]]) -> GroupLimit | None:
+    """For meetings still to come (each its start and municipality; online ones have none): the smallest
+    group a restriction in force then allows at one of them, or None where none limits them."""
+    now = utcnow()
+    coming = [(index, starts, place) for index, (starts, place) in enumerate(meetings)
+              if place is not None and starts >= now]
+    if not coming:
+        return None
+    rules, zone = current_rules(today()), local_zone()
+    limits = [
+        GroupLimit(limit, day, index)
+        for index, starts, place in coming for day in [starts.astimezone(zone).date()]
+        for limit in (rule.limit_on(place, day) for rule in rules) if limit is not None
+    ]
+    return min(limits, key=lambda found: (found.size, found.day)) if limits else None
+
+
 # What moves
 
 @dataclass(frozen=True)
@@ -338,9 +364,18 @@ def with_active_proposal(session_ids: list[int]) -> set[int]:
 
 def close_proposals(session_id: int, actor: User | None, status: ProposalStatus = ProposalStatus.REPLACED) -> None:
     """The session's waiting proposal is settled: confirmed, or replaced by the provider's own dates or a cancellation."""
+    _close(RescheduleProposal.session_id == session_id, actor, status)
+
+
+def close_proposals_of_restriction(restriction_id: int, actor: User | None) -> None:
+    """Every waiting proposal made when the restriction was lifted is replaced (it is lifted on another day now)."""
+    _close(RescheduleProposal.restriction_id == restriction_id, actor, ProposalStatus.REPLACED)
+
+
+def _close(which, actor: User | None, status: ProposalStatus) -> None:
     db.session.execute(
         update(RescheduleProposal)
-        .where(RescheduleProposal.session_id == session_id, RescheduleProposal.status.in_(ACTIVE))
+        .where(which, RescheduleProposal.status.in_(ACTIVE))
         .values(status=status, decided_at=utcnow(), decided_by_id=actor.id if actor else None)
         .execution_options(synchronize_session=False)
     )

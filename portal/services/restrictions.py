@@ -17,6 +17,7 @@ from portal.models.types import utcnow
 from portal.services import DomainError, InvalidInput, audit, notifications, placement
 from portal.services.catalogue import calendar_file, tell_everyone
 from portal.services.locking import lock_restrictions, lock_sessions
+from portal.services.overview import current_programme
 from portal.services.slots import Rule
 from portal.urls import external_url
 
@@ -190,6 +191,15 @@ def lift_restriction(restriction: Restriction, actor: User, lifted_on: date) -> 
                                            day=format_day(restriction.in_force_from))})
     if lifted_on < placement.today() - timedelta(days=365):
         raise InvalidInput({"lifted_on": _("Choose a day within the last year or later.")})
+    programme = current_programme()
+    if programme is not None and lifted_on > programme.period_end:
+        raise InvalidInput({"lifted_on": _(
+            "Choose a day within the programme period, which ends %(day)s. A restriction that outlasts it can "
+            "simply stay in force.", day=format_day(programme.period_end))})
+    if restriction.lifted_on is not None and lifted_on != restriction.lifted_on:
+        # A new lift date: what was proposed (or found no room) from the old one is withdrawn, so the
+        # run that follows proposes from this one.
+        placement.close_proposals_of_restriction(restriction.id, actor)
     restriction.lifted_on = lifted_on
     db.session.flush()
     audit.record(actor, "restriction.lifted", "restriction", restriction.id, lifted_on=lifted_on.isoformat())

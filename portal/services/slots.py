@@ -50,13 +50,18 @@ class Rule:
                 size = limit
         return size
 
+    def limit_on(self, municipality_id: int | None, day: date) -> int | None:
+        """How many may meet in person here on this day under the rule (0: no one), or None if it does not apply."""
+        if not self.covers(municipality_id) or day < self.in_force_from:
+            return None
+        if self.lifted_on is not None and day >= self.lifted_on:
+            return None
+        return self.group_size_on(day) or 0
+
     def forbids(self, municipality_id: int | None, day: date, booked: int) -> bool:
         """Would an in-person meeting of `booked` people here on this day break the rule?"""
-        if not self.covers(municipality_id) or day < self.in_force_from:
-            return False
-        if self.lifted_on is not None and day >= self.lifted_on:
-            return False
-        return booked > (self.group_size_on(day) or 0)
+        limit = self.limit_on(municipality_id, day)
+        return limit is not None and booked > limit
 
     def allows_from(self, booked: int) -> date | None:
         """The first day from which the rule never again stops `booked` people meeting in person:
