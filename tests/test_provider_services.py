@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import (
-    AuditEvent, Booking, BookingStatus, CourseFormat, CourseLevel, Meeting, Notification, OutboxEmail, Role,
-    Session, SessionStatus,
+    AuditEvent, Booking, BookingStatus, CourseFormat, CourseLevel, Meeting, Notification, OutboxEmail, Programme,
+    Role, Session, SessionStatus,
 )
 from portal.services import DomainError
 from portal.services import catalogue as service
@@ -104,7 +104,32 @@ class TestSessions:
         db.session.commit()
         assert session.status == SessionStatus.OPEN
         assert session.minutes == 12 * 60
-        assert service.create_session(course, provider_user, session_data(make), publish=False).status == SessionStatus.PLANNED
+        elsewhere = [meeting(make, venue="Labbet"), meeting(make, day=7, venue="Labbet")]
+        planned = service.create_session(course, provider_user, session_data(make, elsewhere), publish=False)
+        assert planned.status == SessionStatus.PLANNED
+
+    def test_a_session_is_refused_what_would_make_it_useless_or_clash(self, make, provider_user, course):
+        """Found by a tester: each of these was published without a word."""
+        programme_end = SOON.date() + timedelta(days=60)
+        db.session.add(Programme(name="Kompetenslyftet", period_start=SOON.date() - timedelta(days=365),
+                                 period_end=programme_end))
+        service.create_session(course, provider_user, session_data(make), publish=True)
+        db.session.commit()
+        past_deadline = datetime.now(timezone.utc) - timedelta(days=1)
+        cases = {
+            "meetings-0-venue": session_data(make),  # the same room at the same time as the session above
+            "booking_deadline": session_data(make, [meeting(make, venue="Labbet")], booking_deadline=past_deadline),
+            "meetings-0-starts_at": session_data(make, [meeting(make, day=62, venue="Labbet")]),  # after the period
+        }
+        for field, data in cases.items():
+            with pytest.raises(InvalidInput) as refused, force_locale("en"):
+                service.create_session(course, provider_user, data, publish=True)
+            assert field in refused.value.errors, (field, refused.value.errors)
+            db.session.rollback()
+        assert count(Session) == 1
+        # Another provider's room of the same name is another room
+        other = make.course(make.provider())
+        service.create_session(other, make.user(Role.PROVIDER, provider=other.provider), session_data(make), publish=True)
 
     @pytest.mark.parametrize(("change", "field"), [
         (lambda make: {"meetings": [meeting(make, hours=-1)]}, "meetings-0-ends_at"),

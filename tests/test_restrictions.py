@@ -695,9 +695,9 @@ class TestConfirming:
             # meeting that does not move is not checked
             meeting.starts_at = at(soon + timedelta(days=offset), hour=10)
             meeting.ends_at = meeting.starts_at + timedelta(hours=6)
+        deadline = at(today() + timedelta(days=1))  # still ahead: only the dates are wrong
         with pytest.raises(InvalidInput) as refused, force_locale("en"):
-            catalogue.change_session_dates(session, provider_user, data, session.booking_deadline - timedelta(days=30),
-                                           session.cancellation_deadline - timedelta(days=30))
+            catalogue.change_session_dates(session, provider_user, data, deadline, deadline)
         assert "notice" in refused.value.errors["meetings-0-starts_at"]
         christmas = date(today().year + 1, 12, 25)
         for meeting, day in zip(data, (christmas, working_day_from(christmas + timedelta(days=1)))):

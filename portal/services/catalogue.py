@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
-from portal.i18n import clock, moment
+from portal.i18n import clock, moment, to_local
 from portal.i18n import day as format_day
 from portal.models import (
     Attendance, Booking, BookingStatus, CompetenceArea, Course, CourseFormat, CourseLevel, Meeting,
@@ -19,9 +19,10 @@ from portal.models.types import utcnow
 from portal.services import DomainError, InvalidInput, audit, notifications, placement
 from portal.services.calendar import session_calendar
 from portal.services.booking import promote_waitlist
-from portal.services.clashes import clashing_employees
+from portal.services.clashes import clashing_employees, overlapping, span_values
 from portal.services.demand import tell_companies_of_new_session
 from portal.services.locking import lock_sessions
+from portal.services.overview import current_programme
 from portal.urls import external_url
 
 LIVE = (BookingStatus.BOOKED, BookingStatus.WAITLISTED)
@@ -135,6 +136,7 @@ def create_session(course: Course, actor: User, data: SessionData, *, publish: b
     if course.retired_at is not None:
         raise DomainError(_("The course is retired; reinstate it before adding sessions."))
     errors = _meeting_errors(course.format, data.meetings) | _session_errors(data, booked=0, meetings=data.meetings)
+    errors |= _deadline_errors(data) | _venue_errors(course.provider_id, data.meetings)
     errors = errors or _restriction_errors(data.capacity, data.meetings)
     if errors:
         raise InvalidInput(errors)
@@ -154,6 +156,7 @@ def update_session(session: Session, actor: User, data: SessionData) -> Session:
     Seats a larger capacity frees go to the waitlist at once."""
     _check_schedulable(session, actor)
     errors = _session_errors(data, booked=session.seats_taken, meetings=meetings_as_data(session.meetings))
+    errors |= _deadline_errors(data, session)
     if not errors and session.status != SessionStatus.POSTPONED:  # a postponed one waits for the lift anyway
         errors = _restriction_errors(data.capacity, meetings_as_data(session.meetings))
     if errors:
@@ -182,6 +185,7 @@ def add_meeting(session: Session, actor: User, meeting: MeetingData) -> Session:
     proposed = meetings_as_data(session.meetings) + [meeting]
     index = len(session.meetings)
     errors = _meeting_errors(session.course.format, [meeting], first_index=index) | _overlap_errors(proposed)
+    errors |= _venue_errors(session.course.provider_id, [meeting], session.id, first_index=index)
     # An earlier first meeting must not leave the deadlines after the start.
     errors |= {
         f"meetings-{index}-starts_at": message
@@ -241,6 +245,9 @@ def change_session_dates(
     unchanged = {index for index, new in enumerate(meetings[:len(existing)]) if _same_time(existing[index], new)}
     errors = _meeting_errors(session.course.format, meetings, keep=unchanged)
     errors |= _session_errors(data, booked=0, meetings=meetings) | _attended_meeting_errors(existing, meetings)
+    errors |= _deadline_errors(data, session)
+    if session.postponed_by_id is None:  # a postponed one's dates pass the rescheduling rules, venues among them
+        errors |= _venue_errors(session.course.provider_id, meetings, session.id, keep=unchanged)
     if session.postponed_by_id is None and not errors:
         errors = _restriction_errors(session.capacity, meetings)
     elif session.postponed_by_id is not None and not errors:
@@ -377,8 +384,12 @@ def _meeting_errors(
         return {"meetings": _("A session has at most %(n)s meetings.", n=MAX_MEETINGS)}
     now = utcnow()
     known_municipalities = _existing_municipalities({m.municipality_id for m in meetings if m.municipality_id})
+    programme = current_programme()
     for offset, meeting in enumerate(meetings):
         key = f"meetings-{first_index + offset}-"
+        if programme is not None and offset not in keep and to_local(meeting.starts_at).date() > programme.period_end:
+            errors[key + "starts_at"] = _("The programme period ends %(day)s; its hours would not count.",
+                                          day=format_day(programme.period_end))
         if meeting.ends_at <= meeting.starts_at:
             errors[key + "ends_at"] = _("The meeting must end after it starts.")
         elif meeting.ends_at - meeting.starts_at > LONGEST_MEETING:
@@ -412,6 +423,13 @@ def _overlap_errors(meetings: list[MeetingData], first_index: int = 0) -> dict[s
     return errors
 
 
+def _deadline_errors(data: SessionData, before: Session | None = None) -> dict[str, str]:
+    """A booking deadline set (or moved) to a moment already past would show a session no one can book."""
+    if (before is None or data.booking_deadline != before.booking_deadline) and data.booking_deadline <= utcnow():
+        return {"booking_deadline": _("The booking deadline has already passed; choose a later one.")}
+    return {}
+
+
 def _session_errors(data: SessionData, *, booked: int, meetings: list[MeetingData]) -> dict[str, str]:
     errors = {}
     if data.capacity < 1:
@@ -430,6 +448,34 @@ def _session_errors(data: SessionData, *, booked: int, meetings: list[MeetingDat
             errors["cancellation_deadline"] = _("The cancellation deadline must be before the first meeting.")
         if data.seat_cap_released_at is not None and data.seat_cap_released_at > first:
             errors["seat_cap_released_at"] = _("Release the seat cap before the first meeting.")
+    return errors
+
+
+def _venue_errors(
+    provider_id: int, meetings: list[MeetingData], session_id: int | None = None, *, first_index: int = 0,
+    keep: set[int] = frozenset(),
+) -> dict[str, str]:
+    """In-person meetings in a room another of the provider's sessions uses at the same time (one query)."""
+    placed = [(offset, m) for offset, m in enumerate(meetings)
+              if offset not in keep and placement.venue_key(m.venue, m.municipality_id) is not None]
+    if not placed:
+        return {}
+    spans = [(m.starts_at, m.ends_at) for _, m in placed]
+    statement = (
+        select(Meeting.venue, Meeting.municipality_id, Meeting.starts_at, Meeting.ends_at)
+        .join(Session, Session.id == Meeting.session_id).join(Course, Course.id == Session.course_id)
+        .where(Course.provider_id == provider_id, Session.status.in_(placement.RUNNING),
+               Meeting.municipality_id.is_not(None), overlapping(Meeting.starts_at, Meeting.ends_at, len(spans)))
+    )
+    if session_id is not None:
+        statement = statement.where(Session.id != session_id)
+    taken = db.session.execute(statement, span_values(spans)).all()
+    errors = {}
+    for offset, meeting in placed:
+        room = placement.venue_key(meeting.venue, meeting.municipality_id)
+        if any(placement.venue_key(venue, place) == room and starts < meeting.ends_at and meeting.starts_at < ends
+               for venue, place, starts, ends in taken):
+            errors[f"meetings-{first_index + offset}-venue"] = _("Another of your sessions uses this venue then.")
     return errors
 
 
