@@ -453,7 +453,10 @@ def participant_rows_from_xlsx(body: bytes) -> list[list]:
         book.close()
 
 
-def test_the_participant_export_gives_gender_and_status_to_the_programme_office_only(client, app, programme):
+def test_the_participant_export_gives_status_to_the_programme_office_and_never_gender_or_birth_year(
+        client, app, programme):
+    """Gender and birth year serve the breakdowns as totals only (as the roster form tells HR); the list of
+    people names none of them, for anyone."""
     world = build_world(21)
     expected = expected_participants(world, ReportFilters())
     people = {e.id: e for e in world.employees}
@@ -461,20 +464,19 @@ def test_the_participant_export_gives_gender_and_status_to_the_programme_office_
     english(client)
 
     rows = participant_rows_from_csv(get(client, "/reports/participants.csv").data)
-    assert rows[0] == ["Name", "Company", "Hours", "Minutes", "Sessions attended", "Gender", "Employment status",
-                       "Birth year"]
+    assert rows[0] == ["Name", "Company", "Hours", "Minutes", "Sessions attended", "Employment status"]
     by_name = {row[0]: row for row in rows[1:]}
     assert len(by_name) == len(rows) - 1 == len(expected)
     for employee_id, (minutes, sessions) in expected.items():
         person = people[employee_id]
         row = by_name[person.name]
         assert row[1:5] == [person.company.name, hours_text(minutes), str(minutes), str(sessions)]
-        assert row[7] == (str(person.birth_year) if person.birth_year else "")
+        assert len(row) == 6
 
     sheet = participant_rows_from_xlsx(get(client, "/reports/participants.xlsx").data)
     assert sheet[0] == rows[0]
-    assert {row[0]: (row[1], row[3], row[4], row[7]) for row in sheet[1:]} == {
-        people[i].name: (people[i].company.name, m, s, people[i].birth_year) for i, (m, s) in expected.items()}
+    assert {row[0]: (row[1], row[3], row[4]) for row in sheet[1:]} == {
+        people[i].name: (people[i].company.name, m, s) for i, (m, s) in expected.items()}
 
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     company = world.companies[0]

@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from portal.services.reports import GENDER_LABELS, STATUS_LABELS, Participant, Report
+from portal.services.reports import STATUS_LABELS, Participant, Report
 
 BOM = "\ufeff"
 CHUNK = 64 * 1024
@@ -89,15 +89,14 @@ def figures_csv(report: Report, applied: list[tuple[str, str]]) -> bytes:
 def participant_header(personal: bool) -> list[str]:
     header = [_("Name"), _("Company"), _("Hours"), _("Minutes"), _("Sessions attended")]
     if personal:
-        header += [_("Gender"), _("Employment status"), _("Birth year")]
+        header += [_("Employment status")]
     return header
 
 
 def participant_rows(people: Iterable[Participant], personal: bool) -> Iterator[list[object]]:
-    """Each person's row, the labels translated once for the whole list. Gender, status and birth
-    year only for the programme office, never of an erased person."""
+    """Each person's row, the labels translated once for the whole list. The employment status only for
+    the programme office, never of an erased person; gender and birth year never (totals only)."""
     erased = _("Erased person")
-    genders = {key: str(label) for key, label in GENDER_LABELS.items()}
     statuses = {key: str(label) for key, label in STATUS_LABELS.items()}
     for person in people:
         values: list[object] = [
@@ -105,9 +104,7 @@ def participant_rows(people: Iterable[Participant], personal: bool) -> Iterator[
             person.sessions,
         ]
         if personal:
-            values += [None, None, None] if person.erased else [
-                genders[person.gender], statuses[person.employment_status], person.birth_year,
-            ]
+            values.append(None if person.erased else statuses[person.employment_status])
         yield values
 
 

@@ -428,34 +428,28 @@ class Participant:
     company: str
     minutes: int
     sessions: int
-    gender: Gender
     employment_status: EmploymentStatus
-    birth_year: int | None
     erased: bool
 
 
 def participants(filters: ReportFilters, batch: int = 500) -> Iterator[Participant]:
-    """One row per employee with counted hours in the filters, by company and name, fetched in batches."""
+    """One row per employee with counted hours in the filters, by company and name, fetched in batches.
+    Gender and birth year are not among them: they serve the breakdowns, as totals only."""
     entries = _counted_entries(filters)
     statement = (
         select(
             Employee.id, Employee.first_name, Employee.last_name, Company.name,
             func.sum(entries.c.minutes), func.count(distinct(entries.c.session_id)),
-            Employee.gender, Employee.employment_status, Employee.birth_year, Employee.erased_at,
+            Employee.employment_status, Employee.erased_at,
         )
         .join(Employee, Employee.id == entries.c.employee_id)
         .join(Company, Company.id == Employee.company_id)
         .group_by(
             Employee.id, Employee.first_name, Employee.last_name, Company.name,
-            Employee.gender, Employee.employment_status, Employee.birth_year, Employee.erased_at,
+            Employee.employment_status, Employee.erased_at,
         )
         .order_by(Company.name, Employee.last_name, Employee.first_name, Employee.id)
         .execution_options(yield_per=batch)
     )
-    for employee_id, first, last, company, minutes, sessions, gender, status, birth_year, erased_at in (
-        db.session.execute(statement)
-    ):
-        yield Participant(
-            employee_id, f"{first} {last}", company, int(minutes), sessions, gender, status, birth_year,
-            erased_at is not None,
-        )
+    for employee_id, first, last, company, minutes, sessions, status, erased_at in db.session.execute(statement):
+        yield Participant(employee_id, f"{first} {last}", company, int(minutes), sessions, status, erased_at is not None)
