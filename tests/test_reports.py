@@ -683,6 +683,21 @@ def test_an_hr_report_without_a_plan_has_no_progress_bars_and_says_so_little(cli
     assert "The programme's targets are for the whole programme" not in text
 
 
+def test_an_hr_report_says_its_plan_bar_counts_every_hour_unlike_the_plan_page(client, programme):
+    world = build_world(71)
+    company = world.companies[0]
+    plan = TrainingPlan(company=company, title="Plan", period_start=date(2024, 1, 1), period_end=date(2026, 12, 31))
+    plan.items.append(PlanItem(competence_area=factories.competence_area(), planned_minutes=600, target_year=2025,
+                               target_quarter=1))
+    db.session.add(plan)
+    db.session.commit()
+    signed_in(client, Role.HR, company=company)
+    english(client)
+    text = get(client, "/reports").get_data(as_text=True)
+    assert "All training hours against the plan&#39;s hours" in text or "All training hours against the plan's hours" in text
+    assert "The plan page counts, need by need, the hours of the bookings made for it." in text
+
+
 def test_an_empty_programme_reports_zeros_without_failing(client, programme):
     signed_in(client, Role.PM)
     english(client)

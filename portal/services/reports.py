@@ -113,7 +113,7 @@ class Report:
         if programme_targets and self.target_hours:
             bars.append(Progress("hours", _l("Training hours"), self.minutes / 60, self.target_hours))
         if self.planned_minutes:
-            bars.append(Progress("plan", _l("Training hours against the plan"), self.minutes / 60,
+            bars.append(Progress("plan", _l("All training hours against the plan's hours"), self.minutes / 60,
                                  self.planned_minutes / 60))
         return bars
 
