@@ -188,6 +188,12 @@ class TestSessions:
         assert f'id="{error_id}"' in response.get_data(as_text=True)
         assert count(Session) == count(Meeting) == 0
 
+    def test_a_meetings_built_in_messages_are_in_swedish_too(self, signed_in, make, course):
+        data = session_fields(make, {"day": DAY, "municipality_id": make.municipality().id}) | {
+            "meetings-0-day": "inte ett datum", "meetings-0-starts_at": "25:99"}
+        page = post(signed_in, f"/provider/courses/{course.id}/sessions/new", data).get_data(as_text=True)
+        assert "Inte ett giltigt datum" in page and "Not a valid" not in page
+
     def test_overlapping_meetings_are_refused(self, signed_in, make, course):
         place = make.municipality().id
         data = session_fields(make, {"day": DAY, "municipality_id": place},

@@ -1,6 +1,7 @@
 """Forms for a provider's courses, sessions and meetings. Times are entered in Swedish time."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.i18n import translations as wtforms_translations
 from sqlalchemy import select
 from wtforms import (
     BooleanField, DateField, DateTimeLocalField, DecimalField, FieldList, Form, FormField, HiddenField,
@@ -74,6 +75,12 @@ def municipality_choices() -> list[SelectChoice]:
 
 
 class MeetingForm(Form):
+    class Meta:
+        def get_translations(self, form):
+            # A subform is a plain WTForms form: without this its built-in messages ("Not a valid date
+            # value.") stayed in English on a Swedish page.
+            return wtforms_translations
+
     day = DateField(_l("Date"), validators=[InputRequired(message=_l("Give a date.")), within_years])
     starts_at = TimeField(_l("Starts"), validators=[InputRequired(message=_l("Give a start time.")), existing_local_time("day")])
     ends_at = TimeField(_l("Ends"), validators=[InputRequired(message=_l("Give an end time.")), existing_local_time("day")])
