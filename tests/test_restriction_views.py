@@ -679,3 +679,10 @@ class TestQueryCounts:
         titles = [row.course for row in service.sessions_postponed_by(restriction.id)]
         assert len(titles) == 20
         assert self._queries(app, pm, f"/restrictions/{restriction.id}", *titles) == few
+
+
+def test_a_restriction_not_yet_in_force_shows_the_group_it_will_allow_and_from_when(app, pm):
+    record(pm, country(6, from_day=today() + timedelta(days=10), description="Högst 6 från nästa vecka"))
+    page = browser(app, pm).get("/restrictions").get_data(as_text=True)
+    row = page[page.index("Högst 6 från nästa vecka"):]
+    assert re.search(r"6 personer från \d+ \w+\.? \d{4}", row[:600]), row[:600]

@@ -35,8 +35,15 @@ def restriction_scope_text(restriction: Restriction) -> str:
 def group_size_text(restriction: Restriction) -> str:
     day = today()
     if not restriction.in_force_on(day):
-        return _("not in force") if restriction.in_force_from <= day else _("from %(day)s", day=format_day(restriction.in_force_from))
-    size = restriction.group_size_on(day)
+        if restriction.in_force_from <= day:
+            return _("not in force")
+        # Not yet in force: the group it will allow, and from when
+        first = restriction.in_force_from
+        return _("%(limit)s from %(day)s", limit=_group(restriction.group_size_on(first)), day=format_day(first))
+    return _group(restriction.group_size_on(day))
+
+
+def _group(size: int | None) -> str:
     return _("%(n)s people", n=size) if size else _("no in-person meetings")
 
 
