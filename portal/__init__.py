@@ -93,6 +93,8 @@ def _init_sqlite(app: Flask) -> None:
         return
     from sqlalchemy import event
 
+    from portal.services.folding import sqlite_fold
+
     with app.app_context():
         engine = db.engine
 
@@ -105,6 +107,7 @@ def _init_sqlite(app: Flask) -> None:
             cursor.close()
             # SQLite's own lower() folds ASCII only; searches must match "Ä" to "ä" as PostgreSQL does.
             dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+            dbapi_connection.create_function("portal_fold", 1, sqlite_fold, deterministic=True)
 
 
 def _lower(value):

@@ -194,6 +194,18 @@ def old_session(make, provider_user, employee, years_ago: int):
     return session
 
 
+def test_a_person_is_found_with_or_without_the_accents_of_their_name(people, make):
+    """'kovacevic' finds Kovačević and 'jonsson' Jönsson, and the other way round, as a person types it."""
+    company = people["company"]
+    names = {"kovacevic": "Kovačević", "jonsson": "Jönsson", "Jönsson": "Jonsson", "ÅSTRÖM": "Åström"}
+    for last_name in names.values():
+        make.employee(company, first_name="Andreas", last_name=last_name)
+    for typed, wanted in names.items():
+        found = {row.last_name for row in privacy.find_people(typed).items}
+        assert wanted in found, (typed, found)
+    assert {row.last_name for row in privacy.find_people("kovacevic").items} == {"Kovačević"}
+
+
 class TestErasureAtOnce:
     def test_a_person_erased_while_being_booked_keeps_no_live_booking(self, app, make, people):
         """The erasure and two HR bookings of the same person race. Whoever takes the person first, the

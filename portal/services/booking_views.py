@@ -2,13 +2,14 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 
 from portal.extensions import db
 from portal.models import Booking, BookingStatus, Company, Course, Employee, Meeting, Role, Session, SessionStatus, User
 from portal.models.types import utcnow
 from portal.services.booking import Clash, clash_details
 from portal.services.pagination import Page, paginate_rows
+from portal.services.roster_views import every_word_in
 
 PICK_LIMIT = 100
 
@@ -29,11 +30,8 @@ def candidates(session: Session, company_id: int, text: str = "", selected: list
         .where(Booking.session_id == session.id, Booking.status != BookingStatus.CANCELLED)
         .subquery()
     )
-    matches = [
-        func.lower(Employee.first_name + " " + Employee.last_name + " " + Employee.job_role).contains(word, autoescape=True)
-        for word in text.lower().split()[:5]
-    ]
-    wanted = and_(*matches) if matches else None
+    wanted = every_word_in(Employee.first_name + " " + Employee.last_name + " " + Employee.job_role, text) \
+        if text.split() else None
     if selected:
         wanted = or_(Employee.id.in_(list(selected)), wanted) if wanted is not None else None
     statement = (

@@ -56,7 +56,7 @@ class Erasure:
 
 def find_people(text: str = "", page: int = 1) -> Page[PersonRow]:
     """Employees of every company found by name or email, erased ones too: two queries."""
-    haystack = func.lower(Employee.first_name + " " + Employee.last_name + " " + func.coalesce(Employee.email, ""))
+    haystack = Employee.first_name + " " + Employee.last_name + " " + func.coalesce(Employee.email, "")
     statement = (
         select(Employee.id, Employee.first_name, Employee.last_name, Employee.email, Company.name,
                Employee.is_active, Employee.erased_at)

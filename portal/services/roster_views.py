@@ -6,6 +6,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 
 from portal.extensions import db
 from portal.models import Booking, BookingStatus, Employee, EmploymentStatus, Gender, Session
+from portal.services.folding import fold, fold_text
 from portal.services.pagination import Page, paginate_rows
 from portal.services.search import upcoming
 
@@ -14,8 +15,10 @@ MAX_SEARCH_WORDS = 6
 
 
 def every_word_in(haystack, text: str) -> ColumnElement[bool]:
-    """Each word of `text` (the first few) somewhere in `haystack`, case folded; % and _ are literal."""
-    return and_(True, *[haystack.contains(word, autoescape=True) for word in text.lower().split()[:MAX_SEARCH_WORDS]])
+    """Each word of `text` (the first few) somewhere in `haystack`, both folded (case and accents: 'kovacevic'
+    finds 'Kovačević'); % and _ are literal."""
+    words = fold_text(text).split()[:MAX_SEARCH_WORDS]
+    return and_(True, *[fold(haystack).contains(word, autoescape=True) for word in words])
 
 
 class Shown(str, Enum):
@@ -43,7 +46,7 @@ class RosterRow:
 
 def roster(company_id: int, text: str = "", shown: Shown = Shown.ACTIVE, page: int = 1) -> Page[RosterRow]:
     """Two queries whatever the size of the roster: the total, and the page's rows."""
-    haystack = func.lower(
+    haystack = (
         Employee.first_name + " " + Employee.last_name + " " + Employee.job_role + " " + func.coalesce(Employee.email, "")
     )
     statement = (

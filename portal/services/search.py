@@ -15,6 +15,7 @@ from portal.models import (
 )
 from portal.models.catalogue import course_competence_areas
 from portal.models.types import utcnow
+from portal.services.folding import fold, fold_text
 from portal.services.pagination import Page, paginate_rows
 
 PER_PAGE = 20
@@ -150,11 +151,9 @@ def _conditions(filters: CatalogueFilters) -> list[ColumnElement[bool]]:
 
 
 def _matches(word: str) -> ColumnElement[bool]:
-    # lower() folds Å to å on both databases (SQLite's is replaced at connect); autoescape keeps % and _ literal.
-    return or_(
-        func.lower(Course.title).contains(word, autoescape=True),
-        func.lower(Course.description).contains(word, autoescape=True),
-    )
+    # Case and accents folded on both sides ('kvalitetssakring' finds 'Kvalitetssäkring'); autoescape keeps % and _ literal.
+    word = fold_text(word)
+    return or_(fold(Course.title).contains(word, autoescape=True), fold(Course.description).contains(word, autoescape=True))
 
 
 def _has_meeting(place: ColumnElement[bool]) -> ColumnElement[bool]:
