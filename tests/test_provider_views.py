@@ -80,6 +80,19 @@ class TestCourses:
         assert 'id="competence_area_ids-error"' in response.get_data(as_text=True)
         assert count(Course) == 0
 
+    @pytest.mark.parametrize(("areas", "message"), [
+        ("", "Välj ett eller flera kompetensområden i listan."), ("abc", "Välj ur listan."),
+    ])
+    def test_an_empty_or_odd_area_gets_a_plain_swedish_message(self, signed_in, areas, message):
+        response = post(signed_in, "/provider/courses/new", {
+            "title": "Svets", "competence_area_ids": areas, "format": "in_person", "nominal_hours": "8",
+            "level": "advanced", "language": "sv",
+        })
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422 and "coerca" not in page
+        assert message in page[page.index('id="competence_area_ids-error"'):][:300]
+        assert count(Course) == 0
+
     def test_extra_fields_cannot_move_a_course_to_another_provider(self, signed_in, make, provider_user):
         other = make.provider()
         post(signed_in, "/provider/courses/new", {

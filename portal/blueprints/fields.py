@@ -1,5 +1,6 @@
 """Form fields shared by every blueprint's forms."""
 import wtforms
+from flask_babel import gettext
 from markupsafe import Markup, escape
 from wtforms import widgets
 
@@ -27,3 +28,12 @@ class SelectField(wtforms.SelectField):
 
 class SelectMultipleField(wtforms.SelectMultipleField):
     widget = QuickSelect(multiple=True)
+
+    def process_formdata(self, valuelist):
+        # An empty value is no choice; one that is not an id gets a plain message (WTForms' own Swedish one
+        # reads "kunde inte coerca:s").
+        try:
+            self.data = [self.coerce(value) for value in valuelist if value != ""]
+        except ValueError as error:
+            self.data = None
+            raise ValueError(gettext("Choose from the list.")) from error
