@@ -1,5 +1,6 @@
 """Restrictions postpone the in-person sessions they stop; lifting or easing them proposes new dates,
 which the provider confirms (or the programme confirms at once)."""
+import dataclasses
 import threading
 import time as time_module
 from datetime import date, datetime, time, timedelta, timezone
@@ -796,9 +797,18 @@ class TestSeatsUnderARestriction:
         db.session.commit()
         leaving = db.session.scalars(select(Booking).where(Booking.session_id == open_one.id,
                                                            Booking.status == BookingStatus.BOOKED)).first()
-        pm_user = pm
-        promoted = cancel_booking(leaving, pm_user)
+        promoted = cancel_booking(leaving, pm)
         db.session.commit()
         assert [b.id for b in promoted] == [line[0].id]  # the seat freed under the limit, and no more
         assert db.session.get(Session, open_one.id).seats_taken == 6
         assert db.session.get(Booking, line[1].id).status == BookingStatus.WAITLISTED
+
+    def test_a_session_the_provider_postponed_is_held_to_the_restriction_too(self, make, pm, provider_user):
+        session = in_person(make, provider_user.provider, days_ahead=30, booked=4)
+        catalogue.postpone_session(session, provider_user, "Läraren är sjuk")
+        db.session.commit()
+        record(pm, country(6))
+        more_seats = dataclasses.replace(catalogue._settings_of(session), capacity=12)
+        with pytest.raises(InvalidInput) as refused:
+            catalogue.update_session(session, provider_user, more_seats)
+        assert "högst 6" in refused.value.errors["capacity"]

@@ -157,7 +157,7 @@ def update_session(session: Session, actor: User, data: SessionData) -> Session:
     _check_schedulable(session, actor)
     errors = _session_errors(data, booked=session.seats_taken, meetings=meetings_as_data(session.meetings))
     errors |= _deadline_errors(data, session)
-    if not errors and session.status != SessionStatus.POSTPONED:  # a postponed one waits for the lift anyway
+    if not errors and session.postponed_by_id is None:  # one a restriction postponed waits for its lift anyway
         errors = _restriction_errors(data.capacity, meetings_as_data(session.meetings))
     if errors:
         raise InvalidInput(errors)
