@@ -26,8 +26,9 @@ def create_app(config: dict | None = None) -> Flask:
     _trust_proxies(app)
 
     from portal import models  # noqa: F401  (registers the tables)
-    from portal.services import tallies
+    from portal.services import session_times, tallies
 
+    session_times.keep_in_step()
     tallies.keep_in_step()
 
     db.init_app(app)

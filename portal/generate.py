@@ -567,7 +567,7 @@ def _settle_future_statuses(build: _Build) -> None:
 def _sessions(build: _Build, loader: _Loader) -> None:
     columns = ("id", "course_id", "status", "capacity", "seats_taken", "company_seat_cap", "seat_cap_released_at",
                "min_participants", "booking_deadline", "cancellation_deadline", "postponed_by_id", "postponed_at",
-               "attendance_purged_at", "note", "ical_sequence", "created_at", "updated_at")
+               "attendance_purged_at", "note", "ical_sequence", "starts_at", "ends_at", "created_at", "updated_at")
     loader.write(Session.__table__, columns, (_session_row(build, session) for session in build.sessions))
 
 
@@ -582,7 +582,8 @@ def _session_row(build: _Build, session: _Session) -> tuple:
     ical_sequence = 1 if session.status in (SessionStatus.POSTPONED, SessionStatus.CANCELLED) else 0
     return (session.id, session.course.id, session.status.value, session.capacity, session.booked, None, None,
             build.rng.randint(4, 8), session.booking_deadline, session.cancellation_deadline, 1 if postponed else None,
-            build.restricted_at if postponed else None, None, note, ical_sequence, session.created_at, updated)
+            build.restricted_at if postponed else None, None, note, ical_sequence, session.meetings[0].starts_at,
+            session.meetings[-1].ends_at, session.created_at, updated)
 
 
 def _meetings(build: _Build, loader: _Loader) -> None:

@@ -76,3 +76,25 @@ def _index_definitions() -> dict[str, str]:
     else:
         query = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
     return {name: " ".join(definition.split()) for name, definition in db.session.execute(text(query))}
+
+
+def test_sessions_get_their_dates_from_their_meetings_on_upgrade(empty_database_url):
+    """0012 gives the sessions already there the dates their meetings have (later ones keep them in step)."""
+    from portal.models import Session
+    from portal.services.reference import load_reference_data
+    from tests import factories
+
+    app = create_app(config_for_tests(empty_database_url))
+    with app.app_context():
+        upgrade()
+        load_reference_data()
+        session = factories.session(meetings=3)
+        first, last = session.meetings[0].starts_at, session.meetings[-1].ends_at
+        session_id = session.id
+        db.session.remove()
+        downgrade(revision="0011")
+        upgrade()
+        assert db.session.execute(text(f"SELECT starts_at IS NOT NULL FROM sessions WHERE id = {session_id}")).scalar()
+        assert (db.session.get(Session, session_id).starts_at, db.session.get(Session, session_id).ends_at) == (first, last)
+        db.session.remove()
+        db.engine.dispose()

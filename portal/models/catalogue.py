@@ -80,6 +80,7 @@ class Session(db.Model):
         CheckConstraint("company_seat_cap IS NULL OR company_seat_cap > 0", name="seat_cap_positive"),
         CheckConstraint("min_participants >= 0", name="min_participants_not_negative"),
         Index("ix_sessions_status", "status"),
+        Index("ix_sessions_starts_at", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -102,6 +103,11 @@ class Session(db.Model):
     # When its attendance register was purged under the retention setting: hours stay, marks are gone.
     attendance_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text, default="")
+    # When its first meeting starts and its last ends (None without meetings): derived from the meetings,
+    # kept by services/session_times.py in every flush that changes them, so lists filter and order
+    # sessions by their dates without reading every session's meetings.
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Raised whenever the meetings change, so calendar clients replace the old events.
     ical_sequence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

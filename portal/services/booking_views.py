@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 
 from portal.extensions import db
-from portal.models import Booking, BookingStatus, Company, Course, Employee, Meeting, Role, Session, SessionStatus, User
+from portal.models import Booking, BookingStatus, Company, Course, Employee, Role, Session, SessionStatus, User
 from portal.models.types import utcnow
 from portal.services.booking import Clash, clash_details
 from portal.services.pagination import Page, paginate_rows
@@ -68,11 +68,6 @@ class BookingRow:
 
 def bookings_for(user: User, page: int, session_id: int | None = None, per_page: int = 25) -> Page[BookingRow]:
     """Live bookings of coming sessions: HR sees its company's, the programme office everyone's."""
-    first = (
-        select(Meeting.session_id, func.min(Meeting.starts_at).label("starts_at"), func.max(Meeting.ends_at).label("ends_at"))
-        .group_by(Meeting.session_id)
-        .subquery()
-    )
     place = func.row_number().over(partition_by=Booking.session_id, order_by=(Booking.requested_at, Booking.id))
     waiting = select(Booking.id.label("booking_id"), place.label("place")).where(Booking.status == BookingStatus.WAITLISTED)
     if session_id is not None:
@@ -85,20 +80,19 @@ def bookings_for(user: User, page: int, session_id: int | None = None, per_page:
     statement = (
         select(
             Booking.id, Employee.first_name + " " + Employee.last_name, Company.name, Session.id, Course.id,
-            Course.title, first.c.starts_at, Booking.status, line.c.place, Session.cancellation_deadline,
+            Course.title, Session.starts_at, Booking.status, line.c.place, Session.cancellation_deadline,
         )
         .join(Employee, Employee.id == Booking.employee_id)
         .join(Company, Company.id == Booking.company_id)
         .join(Session, Session.id == Booking.session_id)
         .join(Course, Course.id == Session.course_id)
-        .join(first, first.c.session_id == Session.id)
         .outerjoin(line, line.c.booking_id == Booking.id)
         .where(
             Booking.status != BookingStatus.CANCELLED,
             Session.status.in_([SessionStatus.OPEN, SessionStatus.PLANNED, SessionStatus.POSTPONED]),
-            first.c.ends_at >= utcnow(),
+            Session.ends_at >= utcnow(),
         )
-        .order_by(first.c.starts_at, Session.id, Booking.status, line.c.place, Employee.last_name, Booking.id)
+        .order_by(Session.starts_at, Session.id, Booking.status, line.c.place, Employee.last_name, Booking.id)
     )
     if user.role == Role.HR:
         statement = statement.where(Booking.company_id == user.company_id)

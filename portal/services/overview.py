@@ -3,12 +3,12 @@ from dataclasses import dataclass
 from functools import cache
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, bindparam, exists, func, or_, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy import Select, bindparam, exists, func, or_, select, true
+from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.models import (
-    Booking, BookingStatus, Company, Course, Employee, EmploymentStatus, HoursEntry, HoursTally, Meeting,
+    Booking, BookingStatus, Company, Course, Employee, EmploymentStatus, HoursEntry, HoursTally, HoursTotal,
     Municipality, Programme, Provider, Region, Restriction, Session, SessionStatus,
     TallyDimension,
 )
@@ -48,11 +48,6 @@ def current_programme() -> Programme | None:
     return db.session.scalars(select(Programme).order_by(Programme.id).limit(1)).first()
 
 
-def _first_meeting():
-    """The session's first meeting, read per session through its (session, start) index."""
-    return select(func.min(Meeting.starts_at)).where(Meeting.session_id == Session.id).correlate(Session).scalar_subquery()
-
-
 def _waitlisted():
     return (
         select(func.count(Booking.id))
@@ -69,30 +64,24 @@ COMING = [SessionStatus.PLANNED, SessionStatus.OPEN, SessionStatus.POSTPONED]
 
 
 def upcoming_sessions_of_provider(provider_id: int, limit: int = 25) -> list[SessionRow]:
-    """Booked seats are the session's own counter (the booking service keeps it with the bookings);
-    the other figures are read per session listed, never aggregated over every booking."""
-    first = _first_meeting()
+    """Booked seats and dates are the session's own (kept with the bookings and the meetings); the
+    waiting list is read per session listed, never aggregated over every booking."""
     statement = (
         select(
-            Session.id, Course.title, Session.status, first, Session.capacity, Session.seats_taken, _waitlisted(),
-            Session.min_participants, Session.booking_deadline,
+            Session.id, Course.title, Session.status, Session.starts_at, Session.capacity, Session.seats_taken,
+            _waitlisted(), Session.min_participants, Session.booking_deadline,
         )
         .join(Course, Course.id == Session.course_id)
-        .where(
-            Course.provider_id == provider_id,
-            Session.status.in_(COMING),
-            select(func.max(Meeting.ends_at)).where(Meeting.session_id == Session.id).scalar_subquery() >= utcnow(),
-        )
-        .order_by(first, Session.id)
+        .where(Course.provider_id == provider_id, Session.status.in_(COMING), Session.ends_at >= utcnow())
+        .order_by(Session.starts_at, Session.id)
         .limit(limit)
     )
     return _session_rows(statement)
 
 
 def upcoming_sessions_of_company(company_id: int, limit: int = 10) -> list[SessionRow]:
-    """The company's coming sessions, soonest first. Read from the meetings ahead in time order: a
-    meeting with none of its session's before it is that session's first, and the walk stops at the
-    tenth session the company has people on (never the first meeting of every session worked out)."""
+    """The company's coming sessions (first meeting ahead), soonest first: the sessions in date order
+    through the index on their dates, until the tenth the company has people on."""
     found = db.session.execute(_company_sessions_statement(), {"company_id": company_id, "now": utcnow(), "limit": limit})
     return [SessionRow(*row) for row in found]
 
@@ -100,8 +89,7 @@ def upcoming_sessions_of_company(company_id: int, limit: int = 10) -> list[Sessi
 @cache
 def _company_sessions_statement() -> Select:
     """Built once (every HR start page runs it), with the company, the time and the limit bound per call."""
-    company_id, now = bindparam("company_id"), bindparam("now", type_=Meeting.starts_at.type)
-    first, earlier = aliased(Meeting), aliased(Meeting)
+    company_id, now = bindparam("company_id"), bindparam("now", type_=Session.starts_at.type)
     ours = (
         select(func.count(Booking.id))
         .where(Booking.session_id == Session.id, Booking.company_id == company_id,
@@ -110,20 +98,17 @@ def _company_sessions_statement() -> Select:
     )
     return (
         select(
-            Session.id, Course.title, Session.status, first.starts_at, Session.capacity, Session.seats_taken,
+            Session.id, Course.title, Session.status, Session.starts_at, Session.capacity, Session.seats_taken,
             _waitlisted(), Session.min_participants, Session.booking_deadline, ours,
         )
-        .select_from(first)
-        .join(Session, Session.id == first.session_id)
         .join(Course, Course.id == Session.course_id)
         .where(
-            first.starts_at >= now,
+            Session.starts_at >= now,
             Session.status.in_(COMING),
-            ~exists().where(earlier.session_id == first.session_id, earlier.starts_at < first.starts_at),
             exists().where(Booking.session_id == Session.id, Booking.company_id == company_id,
                            Booking.status != BookingStatus.CANCELLED),
         )
-        .order_by(first.starts_at, Session.id)
+        .order_by(Session.starts_at, Session.id)
         .limit(bindparam("limit"))
     )
 
@@ -141,25 +126,29 @@ class CompanyOverview:
 
 def company_overview(company: Company) -> CompanyOverview:
     """The company's figures in one statement (its active employees per employment status, the people
-    trained and their hours, the hours waiting for verification) and its coming sessions in another."""
-    counted = _people_tallies().where(HoursTally.company_id == company.id).subquery()
-    figures = db.session.execute(select(
-        select(func.count()).select_from(counted).scalar_subquery(),
-        select(func.coalesce(func.sum(counted.c.minutes), 0)).scalar_subquery(),
+    trained and their hours, the hours waiting for verification) and its coming sessions in another.
+    The people trained and their hours are the company's key in the programme's totals (services/tallies)."""
+    trained = select(func.coalesce(func.sum(HoursTotal.individuals), 0).label("individuals"),
+                     func.coalesce(func.sum(HoursTotal.minutes), 0).label("minutes")).where(
+        HoursTotal.dimension == TallyDimension.PERSON, HoursTotal.key == company.id).subquery()
+    active = select(*[func.count().filter(Employee.employment_status == status).label(status.value)
+                      for status in EmploymentStatus]).where(
+        Employee.company_id == company.id, Employee.is_active).subquery()
+    pending = (
         select(func.coalesce(func.sum(HoursEntry.minutes), 0))
         .join(Employee, Employee.id == HoursEntry.employee_id)
-        .where(pending_hours(), Employee.company_id == company.id).scalar_subquery(),
-        *[select(func.count()).where(Employee.company_id == company.id, Employee.is_active,
-                                     Employee.employment_status == status).scalar_subquery()
-          for status in EmploymentStatus],
-    )).one()
+        .where(pending_hours(), Employee.company_id == company.id).scalar_subquery()
+    )
+    figures = db.session.execute(
+        select(trained.c.individuals, trained.c.minutes, pending, *active.c).select_from(trained.join(active, true()))
+    ).one()
     by_status = dict(zip(EmploymentStatus, figures[3:]))
     return CompanyOverview(
         company=company,
         active_employees=sum(by_status.values()),
         by_status=by_status,
-        individuals_trained=figures[0],
-        counted_minutes=figures[1],
+        individuals_trained=int(figures[0]),
+        counted_minutes=int(figures[1]),
         pending_minutes=figures[2],
         upcoming=upcoming_sessions_of_company(company.id),
     )

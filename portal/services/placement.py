@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, bindparam, null, select, text, union_all, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
 from portal.i18n import day as format_day, local_zone
@@ -85,14 +85,15 @@ def municipalities_by_region() -> dict[int, set[int]]:
 
 
 def current_rules(today: date) -> tuple[Rule, ...]:
-    """Every restriction that can still stop a meeting from today on, as rules."""
+    """Every restriction that can still stop a meeting from today on, as rules: one statement (every
+    booking and cancellation asks), two when one covers whole regions."""
     restrictions = db.session.scalars(
         select(Restriction)
         .where((Restriction.lifted_on.is_(None)) | (Restriction.lifted_on > today))
-        .options(selectinload(Restriction.regions), selectinload(Restriction.municipalities),
-                 selectinload(Restriction.changes))
+        .options(joinedload(Restriction.regions), joinedload(Restriction.municipalities),
+                 joinedload(Restriction.changes))
         .order_by(Restriction.id)
-    ).all()
+    ).unique().all()
     regions = municipalities_by_region() if any(r.scope == RestrictionScope.REGIONS for r in restrictions) else {}
     return tuple(rule_of(restriction, regions) for restriction in restrictions)
 

@@ -185,11 +185,10 @@ def purge_expired_attendance(today: date | None = None) -> int:
 
 def _coming_bookings(employee_id: int) -> Select:
     """The person's bookings on sessions that have not begun (a postponed one has not either)."""
-    first_start = select(func.min(Meeting.starts_at)).where(Meeting.session_id == Session.id).scalar_subquery()
     return (
         select(Booking).join(Session, Session.id == Booking.session_id)
         .where(Booking.employee_id == employee_id, upcoming(),
-               or_(Session.status == SessionStatus.POSTPONED, first_start > utcnow()))
+               or_(Session.status == SessionStatus.POSTPONED, Session.starts_at > utcnow()))
     )
 
 
@@ -201,8 +200,7 @@ def _due(years: int, today: date | None) -> Select:
     except ValueError:  # 29 February
         cutoff_day = today.replace(year=today.year - years, day=28)
     cutoff = from_local(cutoff_day, time.min)
-    last_end = select(func.max(Meeting.ends_at)).where(Meeting.session_id == Session.id).scalar_subquery()
-    return select(Session).where(Session.attendance_purged_at.is_(None), last_end < cutoff)
+    return select(Session).where(Session.attendance_purged_at.is_(None), Session.ends_at < cutoff)
 
 
 def _strike_from_messages(company_id: int, name: str, email: str | None) -> None:
@@ -229,12 +227,10 @@ def _strike_from_messages(company_id: int, name: str, email: str | None) -> None
 def _bookings_of(employee_id: int) -> list[dict]:
     rows = db.session.execute(
         select(Booking.id, Booking.status, Booking.requested_at, Booking.cancelled_at, Session.id, Course.title,
-               Provider.name, func.min(Meeting.starts_at), func.max(Meeting.ends_at))
+               Provider.name, Session.starts_at, Session.ends_at)
         .join(Session, Session.id == Booking.session_id).join(Course, Course.id == Session.course_id)
-        .join(Provider, Provider.id == Course.provider_id).outerjoin(Meeting, Meeting.session_id == Session.id)
+        .join(Provider, Provider.id == Course.provider_id)
         .where(Booking.employee_id == employee_id)
-        .group_by(Booking.id, Booking.status, Booking.requested_at, Booking.cancelled_at, Session.id, Course.title,
-                  Provider.name)
         .order_by(Booking.requested_at, Booking.id)
     )
     return [{"booking": booking_id, "status": str(status), "requested_at": _iso(requested),

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import Booking, BookingStatus, Company, Course, Employee, Meeting, Session, SessionStatus
+from portal.models import Booking, BookingStatus, Company, Course, Employee, Session, SessionStatus
 from portal.models.types import utcnow
 from portal.services.pagination import Page, paginate_rows
 
@@ -70,19 +70,14 @@ class SessionLine:
 
 
 def sessions_of_course(course_id: int) -> list[SessionLine]:
-    """Every session of the course, newest first, with its seats: three queries in all."""
+    """Every session of the course, newest first, with its seats: two queries in all."""
     sessions = list(
         db.session.scalars(select(Session).where(Session.course_id == course_id))
     )
     ids = [s.id for s in sessions]
-    firsts = dict(
-        db.session.execute(
-            select(Meeting.session_id, func.min(Meeting.starts_at)).where(Meeting.session_id.in_(ids)).group_by(Meeting.session_id)
-        ).all()
-    ) if ids else {}
     counts = _seat_counts(ids) if ids else {}
     lines = [
-        SessionLine(s, firsts.get(s.id), Seats(s.capacity, *counts.get(s.id, (0, 0)))) for s in sessions
+        SessionLine(s, s.starts_at, Seats(s.capacity, *counts.get(s.id, (0, 0)))) for s in sessions
     ]
     # Coming sessions first, soonest first; then past ones, latest first.
     now = utcnow()

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from portal.extensions import db
 from portal.i18n import clock, day as format_day, from_local, moment
 from portal.models import (
-    Course, Meeting, Programme, ProposalStatus, ProposedMeeting, RescheduleProposal, Session, SessionStatus, User,
+    Course, Programme, ProposalStatus, ProposedMeeting, RescheduleProposal, Session, SessionStatus, User,
 )
 from portal.models.types import utcnow
 from portal.services import DomainError, InvalidInput, audit, notifications, placement
@@ -34,12 +34,11 @@ class RescheduleReport:
 
 def sessions_to_reschedule(restriction_id: int | None = None) -> list[int]:
     """Sessions a restriction postponed with no proposal waiting, the soonest first."""
-    first = select(func.min(Meeting.starts_at)).where(Meeting.session_id == Session.id).scalar_subquery()
     waiting = exists().where(RescheduleProposal.session_id == Session.id, RescheduleProposal.status.in_(placement.ACTIVE))
     statement = (
         select(Session.id)
         .where(Session.status == SessionStatus.POSTPONED, Session.postponed_by_id.is_not(None), ~waiting)
-        .order_by(first, Session.id)
+        .order_by(Session.starts_at, Session.id)
     )
     if restriction_id is not None:
         statement = statement.where(Session.postponed_by_id == restriction_id)

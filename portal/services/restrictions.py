@@ -336,16 +336,15 @@ def session_rows(session_ids: list[int]) -> list[SessionRow]:
 
 
 def _session_rows(where) -> list[SessionRow]:
-    first = select(func.min(Meeting.starts_at)).where(Meeting.session_id == Session.id).scalar_subquery()
     proposal = (
         select(RescheduleProposal.status)
         .where(RescheduleProposal.session_id == Session.id, RescheduleProposal.status.in_(placement.ACTIVE))
         .limit(1).scalar_subquery()
     )
     rows = db.session.execute(
-        select(Session.id, Course.id, Course.title, Provider.name, first, Session.seats_taken, Session.status, proposal)
+        select(Session.id, Course.id, Course.title, Provider.name, Session.starts_at, Session.seats_taken, Session.status, proposal)
         .join(Course, Course.id == Session.course_id).join(Provider, Provider.id == Course.provider_id)
         .where(where)
-        .order_by(first, Session.id)
+        .order_by(Session.starts_at, Session.id)
     )
     return [SessionRow(*row) for row in rows]

@@ -95,27 +95,24 @@ def _choices_statement():
 def upcoming() -> ColumnElement[bool]:
     """Sessions still to come. A postponed session keeps its old meetings until it gets new dates,
     so it stays listed, bookable for later, even once those old dates have passed."""
-    last_end = select(func.max(Meeting.ends_at)).where(Meeting.session_id == Session.id).scalar_subquery()
     return or_(
         Session.status == SessionStatus.POSTPONED,
-        and_(Session.status.in_([SessionStatus.PLANNED, SessionStatus.OPEN]), last_end >= utcnow()),
+        and_(Session.status.in_([SessionStatus.PLANNED, SessionStatus.OPEN]), Session.ends_at >= utcnow()),
     )
 
 
 def search_sessions(filters: CatalogueFilters, page: int = 1) -> Page[CatalogueRow]:
     """One page of upcoming sessions of courses in the catalogue, by first meeting."""
-    # Correlated per session, so each is an index look-up for the sessions the filters leave.
-    # Booked seats are the session's own counter, kept by the booking service with the bookings.
-    first_meeting = select(func.min(Meeting.starts_at)).where(Meeting.session_id == Session.id).scalar_subquery()
+    # Booked seats and dates are the session's own (kept with the bookings and the meetings).
     statement = (
         select(
             Session.id, Course.id, Course.title, Provider.name, Course.format, Session.status,
-            first_meeting, Session.capacity, Session.seats_taken, Course.certified, Course.shared_niche,
+            Session.starts_at, Session.capacity, Session.seats_taken, Course.certified, Course.shared_niche,
         )
         .join(Course, Course.id == Session.course_id)
         .join(Provider, Provider.id == Course.provider_id)
         .where(Course.retired_at.is_(None), upcoming(), *_conditions(filters))
-        .order_by(first_meeting, Session.id)
+        .order_by(Session.starts_at, Session.id)
     )
     if filters.seats_left:
         statement = statement.where(Session.capacity > Session.seats_taken)
@@ -167,13 +164,18 @@ def _has_meeting(place: ColumnElement[bool]) -> ColumnElement[bool]:
 
 
 def _meets_between(first_day: date | None, last_day: date | None) -> ColumnElement[bool]:
-    """A meeting of the session falls on a day from `first_day` to `last_day`, Swedish time."""
-    during = [Meeting.session_id == Session.id]
+    """A meeting of the session falls on a day from `first_day` to `last_day`, Swedish time. (Then the
+    session's own dates overlap those days too: the index on them leaves out the sessions that cannot.)"""
+    during, dates = [Meeting.session_id == Session.id], []
     if first_day:
-        during.append(Meeting.ends_at > from_local(first_day, time()))
+        after = from_local(first_day, time())
+        during.append(Meeting.ends_at > after)
+        dates.append(Session.ends_at > after)
     if last_day:
-        during.append(Meeting.starts_at < from_local(last_day + timedelta(days=1), time()))
-    return exists(select(Meeting.id).where(*during))
+        before = from_local(last_day + timedelta(days=1), time())
+        during.append(Meeting.starts_at < before)
+        dates.append(Session.starts_at < before)
+    return and_(*dates, exists(select(Meeting.id).where(*during)))
 
 
 def _areas_by_course(course_ids: set[int]) -> dict[int, list[CompetenceArea]]:
@@ -223,11 +225,10 @@ class CourseSession:
 
 def course_sessions(course: Course, company_id: int | None = None) -> list[CourseSession]:
     """The course's upcoming sessions with every meeting; with a company, that company's seats too."""
-    first_meeting = select(func.min(Meeting.starts_at)).where(Meeting.session_id == Session.id).scalar_subquery()
     sessions = list(db.session.scalars(
         select(Session)
         .where(Session.course_id == course.id, upcoming())
-        .order_by(first_meeting, Session.id)
+        .order_by(Session.starts_at, Session.id)
         .options(selectinload(Session.meetings).joinedload(Meeting.municipality))
     ))
     ids = [session.id for session in sessions]
