@@ -88,23 +88,27 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        if connection.dialect.name == "sqlite":
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
             # A batch migration rebuilds a table: with foreign keys on, dropping the old table would first
             # delete every row referring to it (a session's meetings go with ON DELETE CASCADE).
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
-
-        if connection.dialect.name == "sqlite":  # back as every connection of the portal has it
-            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-            connection.commit()
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:  # back as every connection of the portal has it, even after a failed migration
+                if connection.in_transaction():
+                    connection.rollback()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 if context.is_offline_mode():

@@ -1,4 +1,6 @@
 """The Alembic migrations build exactly the schema the models describe, on this run's database."""
+import sqlite3
+
 import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -97,4 +99,20 @@ def test_sessions_get_their_dates_from_their_meetings_on_upgrade(empty_database_
         assert db.session.execute(text(f"SELECT starts_at IS NOT NULL FROM sessions WHERE id = {session_id}")).scalar()
         assert (db.session.get(Session, session_id).starts_at, db.session.get(Session, session_id).ends_at) == (first, last)
         db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's foreign keys are a setting of each connection")
+def test_sqlite_connections_keep_their_foreign_keys_after_a_migration_fails(tmp_path):
+    """Migrations run with foreign keys off on SQLite; a failed one must not hand the pool a connection
+    that has them off."""
+    path = tmp_path / "clashing.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE meetings (x INTEGER)")  # the first migration's table, already there
+    app = create_app(config_for_tests(f"sqlite:///{path}"))
+    with app.app_context():
+        with pytest.raises(Exception, match="meetings"):
+            upgrade()
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         db.engine.dispose()

@@ -97,3 +97,55 @@ def test_a_session_whose_meetings_are_untouched_is_not_read_again(make):
         event.remove(db.engine, "before_cursor_execute", listener)
     assert [s.split()[0] for s in statements] == ["UPDATE"]
     assert stored(session)[0] == SOON
+
+
+def test_a_meeting_added_or_moved_by_its_session_id_dates_both_sessions(make):
+    first = make.session(starts_at=SOON, meetings=2)
+    other = make.session(starts_at=SOON + timedelta(days=20), meetings=1)
+    db.session.add(Meeting(session_id=first.id, starts_at=SOON + timedelta(days=9), ends_at=SOON + timedelta(days=9, hours=2)))
+    db.session.commit()
+    assert stored(first) == (SOON, SOON + timedelta(days=9, hours=2))
+
+    db.session.expire_all()  # neither session's meetings loaded: only the meeting's own column changes
+    moved = db.session.scalars(select(Meeting).where(Meeting.session_id == first.id).order_by(Meeting.starts_at.desc())).first()
+    moved.session_id = other.id
+    db.session.commit()
+    assert stored(first) == (SOON, SOON + timedelta(days=1, hours=6))
+    assert stored(other) == (SOON + timedelta(days=9), SOON + timedelta(days=20, hours=6))
+
+    moved = db.session.get(Meeting, moved.id)
+    moved.session = db.session.get(Session, first.id)  # the other way, through the relationship
+    db.session.commit()
+    assert stored(first) == (SOON, SOON + timedelta(days=9, hours=2))
+    assert stored(other) == (SOON + timedelta(days=20), SOON + timedelta(days=20, hours=6))
+
+
+def test_a_meeting_deleted_earlier_in_the_transaction_stays_out(make):
+    session = make.session(starts_at=SOON, meetings=3)
+    session = db.session.get(Session, session.id)
+    db.session.delete(session.meetings[-1])
+    db.session.flush()  # the loaded collection still holds the deleted meeting
+    session.meetings[0].starts_at = SOON - timedelta(hours=1)
+    db.session.commit()
+    assert stored(session) == (SOON - timedelta(hours=1), SOON + timedelta(days=1, hours=6))
+
+
+def test_the_session_in_memory_has_its_new_dates_after_the_flush(make):
+    session = make.session(starts_at=SOON, meetings=1)
+    session.meetings.append(Meeting(starts_at=SOON + timedelta(days=3), ends_at=SOON + timedelta(days=3, hours=2)))
+    db.session.flush()
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        dates = (session.starts_at, session.ends_at)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert dates == (SOON, SOON + timedelta(days=3, hours=2)) and statements == []
+
+
+def test_a_session_without_meetings_has_no_dates(make):
+    session = make.session(starts_at=SOON, meetings=1)
+    session.meetings.clear()
+    db.session.commit()
+    assert stored(session) == (None, None)
