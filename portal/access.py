@@ -100,7 +100,8 @@ def load_or_404(model: type[M], object_id: Any, user: User, *, manage: bool = Fa
         abort(404)
     primary_key = model.__mapper__.primary_key[0]  # type: ignore[attr-defined]
     statement = select(model).where(primary_key == object_id, scope(model, user, manage=manage))
-    found = db.session.scalars(statement.options(*options)).first()
+    # unique(): asked for when a collection is loaded by a join (one row per member, one object).
+    found = db.session.scalars(statement.options(*options)).unique().one_or_none()
     if found is None:
         abort(404)
     return found

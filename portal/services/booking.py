@@ -10,7 +10,7 @@ from datetime import datetime
 
 from flask_babel import force_locale, gettext as _
 from sqlalchemy import Select, bindparam, insert, select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.extensions import db
@@ -27,8 +27,9 @@ from portal.urls import external_url
 BOOKED, WAITLISTED, REFUSED = "booked", "waitlisted", "refused"
 MAX_AT_ONCE = 500  # employees in one booking request
 # A session as its booking page shows it: read so under the lock, the page needs nothing more.
+# Joined into the one statement that reads (or, booking, locks) the session: a booking page is one round trip.
 AS_SHOWN = (joinedload(Session.course).joinedload(Course.provider),
-            selectinload(Session.meetings).joinedload(Meeting.municipality))
+            joinedload(Session.meetings).joinedload(Meeting.municipality))
 
 
 @dataclass(frozen=True)
