@@ -168,3 +168,22 @@ def test_a_companys_coming_sessions_are_those_not_begun_it_has_people_on_soonest
         (later.id, later.meetings[0].starts_at, 1),
     ]
     assert [row.session_id for row in upcoming_sessions_of_company(hr.company_id, limit=2)] == [sooner.id, waiting.id]
+
+
+def test_the_programme_office_sees_each_company_as_its_hr_does(make, ctx):
+    """Both start pages read the programme's totals: a company's people trained and hours are the same
+    figure on its own page and in the programme office's table, and the headline is their sum."""
+    from portal.services.overview import company_overview, programme_overview
+
+    past = make.session(starts_at=datetime(2026, 2, 2, 8, tzinfo=timezone.utc), status=SessionStatus.COMPLETED)
+    first, second = make.company(), make.company()
+    for company, people in ((first, 2), (second, 1)):
+        for _ in range(people):
+            _attended(make, past, make.employee(company))
+    rows = {row.company_id: row for row in programme_overview().company_rows.items}
+    for company, people in ((first, 2), (second, 1)):
+        own = company_overview(company)
+        assert (own.individuals_trained, own.counted_minutes) == (rows[company.id].individuals, rows[company.id].minutes)
+        assert own.individuals_trained == people and own.counted_minutes == people * past.meetings[0].minutes
+    overview = programme_overview()
+    assert (overview.individuals, overview.minutes) == (3, 3 * past.meetings[0].minutes)

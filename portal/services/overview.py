@@ -3,16 +3,17 @@ from dataclasses import dataclass
 from functools import cache
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, bindparam, exists, func, or_, select, true
+from sqlalchemy import Select, bindparam, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.models import (
-    Booking, BookingStatus, Company, Course, Employee, EmploymentStatus, HoursEntry, HoursTally, HoursTotal,
+    Booking, BookingStatus, Company, Course, Employee, EmploymentStatus, HoursEntry,
     Municipality, Programme, Provider, Region, Restriction, Session, SessionStatus,
     TallyDimension,
 )
 from portal.models.types import utcnow
+from portal.services import tallies
 from portal.services.figures import pending_hours
 from portal.services.pagination import Page, paginate_rows
 
@@ -128,9 +129,7 @@ def company_overview(company: Company) -> CompanyOverview:
     """The company's figures in one statement (its active employees per employment status, the people
     trained and their hours, the hours waiting for verification) and its coming sessions in another.
     The people trained and their hours are the company's key in the programme's totals (services/tallies)."""
-    trained = select(func.coalesce(func.sum(HoursTotal.individuals), 0).label("individuals"),
-                     func.coalesce(func.sum(HoursTotal.minutes), 0).label("minutes")).where(
-        HoursTotal.dimension == TallyDimension.PERSON, HoursTotal.key == company.id).subquery()
+    trained = tallies.totals(TallyDimension.PERSON, company.id)
     active = select(*[func.count().filter(Employee.employment_status == status).label(status.value)
                       for status in EmploymentStatus]).where(
         Employee.company_id == company.id, Employee.is_active).subquery()
@@ -139,9 +138,10 @@ def company_overview(company: Company) -> CompanyOverview:
         .join(Employee, Employee.id == HoursEntry.employee_id)
         .where(pending_hours(), Employee.company_id == company.id).scalar_subquery()
     )
-    figures = db.session.execute(
-        select(trained.c.individuals, trained.c.minutes, pending, *active.c).select_from(trained.join(active, true()))
-    ).one()
+    figures = db.session.execute(select(
+        *[select(func.coalesce(func.sum(column), 0)).scalar_subquery() for column in (trained.c.individuals, trained.c.minutes)],
+        pending, *active.c,
+    )).one()
     by_status = dict(zip(EmploymentStatus, figures[3:]))
     return CompanyOverview(
         company=company,
@@ -178,24 +178,13 @@ class ProgrammeOverview:
 COMPANIES_PER_PAGE = 25
 
 
-def _people_tallies() -> Select:
-    """Each person's counted minutes in all (their person tally): one row per person trained."""
-    return select(HoursTally.employee_id, HoursTally.minutes).where(HoursTally.dimension == TallyDimension.PERSON)
-
-
 def programme_overview(page: int = 1) -> ProgrammeOverview:
-    counted = _people_tallies().subquery()
+    """The programme's figures from its totals: the person dimension's keys are the companies, so the
+    headline is their sum and each company's row its own key, as on the company's start page."""
+    per_company = tallies.totals(TallyDimension.PERSON)
     individuals, minutes = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(counted.c.minutes), 0)).select_from(counted)
+        select(func.coalesce(func.sum(per_company.c.individuals), 0), func.coalesce(func.sum(per_company.c.minutes), 0))
     ).one()
-    per_company = (
-        select(
-            HoursTally.company_id, func.count().label("individuals"), func.sum(HoursTally.minutes).label("minutes"),
-        )
-        .where(HoursTally.dimension == TallyDimension.PERSON)
-        .group_by(HoursTally.company_id)
-        .subquery()
-    )
     company_rows = paginate_rows(
         select(
             Company.id, Company.name, Region.name,
@@ -203,7 +192,7 @@ def programme_overview(page: int = 1) -> ProgrammeOverview:
         )
         .join(Municipality, Municipality.id == Company.municipality_id)
         .join(Region, Region.id == Municipality.region_id)
-        .outerjoin(per_company, per_company.c.company_id == Company.id)
+        .outerjoin(per_company, per_company.c.key == Company.id)
         .order_by(Company.name, Company.id),
         page,
         COMPANIES_PER_PAGE,
@@ -223,8 +212,8 @@ def programme_overview(page: int = 1) -> ProgrammeOverview:
         programme=current_programme(),
         companies=company_rows.total,
         providers=db.session.scalar(select(func.count(Provider.id))) or 0,
-        individuals=individuals,
-        minutes=minutes,
+        individuals=int(individuals),
+        minutes=int(minutes),
         postponed_sessions=db.session.scalar(
             select(func.count(Session.id)).where(Session.status == SessionStatus.POSTPONED)
         ) or 0,

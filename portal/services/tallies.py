@@ -202,15 +202,17 @@ def _collapsed(rows: FromClause) -> Insert:
     )
 
 
-def totals(dimension: TallyDimension) -> Subquery:
-    """(key, individuals, minutes) of each key of the dimension, programme-wide: the sums of its rows in the
-    totals (the person dimension's keys are the companies), keys no one is in left out."""
+def totals(dimension: TallyDimension, *keys: int) -> Subquery:
+    """(key, individuals, minutes) of each key of the dimension (or of these keys only), programme-wide: the
+    sums of its rows in the totals (the person dimension's keys are the companies), keys no one is in left out."""
     individuals = func.sum(HoursTotal.individuals)
-    return (
+    statement = (
         select(HoursTotal.key, individuals.label("individuals"), func.sum(HoursTotal.minutes).label("minutes"))
         .where(HoursTotal.dimension == dimension).group_by(HoursTotal.key).having(individuals > 0)
-        .subquery(f"{dimension}_totals")
     )
+    if keys:
+        statement = statement.where(HoursTotal.key.in_(keys))
+    return statement.subquery(f"{dimension}_totals")
 
 
 def _people_to_refresh(session: OrmSession) -> set[int]:
