@@ -8,8 +8,9 @@
 For every scenario: a warm-up, then repeated requests from two clients at once; p50 and p95
 latency, requests per second, and the SQL statements each request ran (the app's `X-Queries`
 header, on with PORTAL_BENCH=1). The floor (the base layout and one trivial query) is measured in
-the same run, first and again just before each interactive page or action, and every latency is
-also given as a ratio to the floor measured beside it (the run's first for the others). Besides HTTP: the participant
+the same run: alone first, and then beside each interactive page or action, in rounds (the clients'
+floor requests at once, then their page requests at once), and every latency is also given as a ratio
+to the floor measured beside it (to the one measured alone for the report and the workbook). Besides HTTP: the participant
 workbook built in a process of its own (time and peak memory), and the rescheduling job over every
 postponed session. Writes bench/results/<label>.json and .md and prints the table.
 
@@ -337,7 +338,7 @@ class Result:
     queries_range: tuple[int, int] | None
     statuses: dict[str, int]
     floor_ratio: float | None = None
-    floor_p95_ms: float | None = None  # the floor measured just before (interactive) or the run's (others)
+    floor_p95_ms: float | None = None  # the floor measured beside it (interactive) or alone (others)
     extra: dict = field(default_factory=dict)
 
     def target(self) -> str:
@@ -363,42 +364,78 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
 
 
-def measure(name: str, role: str, kind: str, clients: list[Client], calls: list, warmup: int) -> Result:
+def measure(name: str, role: str, kind: str, clients: list[Client], calls: list, warmup: int,
+            floors: list | None = None) -> Result:
     """Run `calls` (each a function of a client giving one request's answer) from the clients at
-    once, after `warmup` of them; every answer must be a success or a redirect."""
+    once, after `warmup` of them; every answer must be a success or a redirect.
+
+    `floors`: the floor measured beside the page, in rounds: in each, the clients first send a floor
+    request (floors[i]) all at once, then their page requests (calls[i]) all at once. The floor meets the
+    same contention as the page (the other client's floor, as a page meets the other client's page) and
+    the same state of the machine, seconds apart at most."""
     for call in calls[:warmup]:
         call(clients[0])
-    todo = list(enumerate(calls[warmup:]))
-    answers: list = [None] * len(todo)
-    lock = threading.Lock()
+    measured, beside = calls[warmup:], (floors or [])[warmup:]
+    answers: list = [None] * len(measured)
+    floor_answers: list = [None] * len(beside)
+    page_time = [0.0]  # seconds the clients spent on the page's requests (the floor rounds left out)
+    if floors:
+        rounds = -(-len(measured) // len(clients))
+        barrier = threading.Barrier(len(clients))
 
-    def work(client: Client):
-        while True:
-            with lock:
-                if not todo:
-                    return
-                index, call = todo.pop(0)
-            answers[index] = call(client)
+        def work(position: int):
+            mine = range(position, len(measured), len(clients))
+            for round_ in range(rounds):
+                index = mine[round_] if round_ < len(mine) else None
+                barrier.wait()
+                if index is not None:
+                    floor_answers[index] = beside[index](clients[position])
+                barrier.wait()
+                started = time.perf_counter()
+                if index is not None:
+                    answers[index] = measured[index](clients[position])
+                barrier.wait()
+                if position == 0:
+                    page_time[0] += time.perf_counter() - started
+    else:
+        todo = list(enumerate(measured))
+        lock = threading.Lock()
+
+        def work(position: int):
+            while True:
+                with lock:
+                    if not todo:
+                        return
+                    index, call = todo.pop(0)
+                answers[index] = call(clients[position])
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=work, args=(client,)) for client in clients]
+    threads = [threading.Thread(target=work, args=(position,)) for position in range(len(clients))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    wall = time.perf_counter() - started
-    statuses: dict[str, int] = {}
-    for status, _, _, _ in answers:
-        statuses[str(status)] = statuses.get(str(status), 0) + 1
-    failed = {s: n for s, n in statuses.items() if not (200 <= int(s) < 400)}
+    wall = page_time[0] if floors else time.perf_counter() - started
+    failed = {s: n for s, n in _statuses(answers + floor_answers).items() if not (200 <= int(s) < 400)}
     if failed:
         raise SystemExit(f"{name}: answers {failed}")
     latencies = [seconds * 1000 for _, _, _, seconds in answers]
     queries = [int(headers["X-Queries"]) for _, headers, _, _ in answers if "X-Queries" in headers]
-    return Result(name, role, kind, len(answers), round(percentile(latencies, 0.5), 1),
-                  round(percentile(latencies, 0.95), 1), round(len(answers) / wall, 1),
-                  int(statistics.median(queries)) if queries else None,
-                  (min(queries), max(queries)) if queries else None, statuses)
+    result = Result(name, role, kind, len(answers), round(percentile(latencies, 0.5), 1),
+                    round(percentile(latencies, 0.95), 1), round(len(answers) / wall, 1),
+                    int(statistics.median(queries)) if queries else None,
+                    (min(queries), max(queries)) if queries else None, _statuses(answers))
+    if floors:
+        result.floor_p95_ms = round(percentile([seconds * 1000 for _, _, _, seconds in floor_answers], 0.95), 1)
+        result.floor_ratio = round(result.p95_ms / result.floor_p95_ms, 1) if result.floor_p95_ms else None
+    return result
+
+
+def _statuses(answers: list) -> dict[str, int]:
+    counted: dict[str, int] = {}
+    for status, _, _, _ in answers:
+        counted[str(status)] = counted.get(str(status), 0) + 1
+    return counted
 
 
 def get(url: str, htmx: bool = False):
@@ -457,14 +494,22 @@ def http_scenarios(plan: Plan, port: int, repeat: int, warmup: int, concurrency:
         return measure("floor (base layout, one query)", "hr", "floor", clients(plan.hr),
                        [get(plan.urls["floor"])] * total, warmup)
 
-    # The floor is measured first for the table, and again just before each page or action: each ratio
-    # compares two figures taken under the same state of the machine (a VM's speed drifts within minutes).
+    def floor_as(email: str):
+        return lambda _client: as_(email).request("GET", plan.urls["floor"])
+
+    # The floor is measured alone first, for the table. Each page or action is then measured in rounds with
+    # the floor beside it (measure): each ratio compares two figures taken under the same state of the
+    # machine, whose speed here drifts within seconds, and under the same contention.
     results = [floor()]
     for name, role, kind, who, calls in scenarios:
-        beside = floor() if kind == "interactive" else results[0]
-        result = measure(name, role, kind, who(), calls, warmup)
-        result.floor_p95_ms = beside.p95_ms
-        result.floor_ratio = round(result.p95_ms / beside.p95_ms, 1) if beside.p95_ms else None
+        if kind == "interactive":
+            floors = ([floor_as(email) for email, _, _ in plan.bookings[:total]] if name == "book 10 employees"
+                      else [get(plan.urls["floor"])] * total)
+            result = measure(name, role, kind, who(), calls, warmup, floors)
+        else:
+            result = measure(name, role, kind, who(), calls, warmup)
+            result.floor_p95_ms = results[0].p95_ms
+            result.floor_ratio = round(result.p95_ms / results[0].p95_ms, 1) if results[0].p95_ms else None
         if name == "book 10 employees":
             result.extra = {"groups booking seats": plan.seated, "joining a waiting list": total - plan.seated}
         results.append(result)

@@ -1,4 +1,5 @@
 """The booking pages: pick and book, see the outcome, follow and cancel; never another company's."""
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -49,7 +50,45 @@ def test_the_page_after_booking_shows_the_seats_as_they_stand_in_as_many_stateme
         assert page.count('class="outcome-booked"') == size
         assert f'<dd id="seats-left">{12 - size} / 12</dd>' in page  # the seats as the booking left them
         counts.append(len(statements))
-    assert counts[0] == counts[1] <= 15, counts  # one of them reads the restrictions in force; the session is read with its meetings in one
+    # One of them reads the restrictions in force; the session is read with its meetings in one; the clashes of
+    # those booked and of those the page lists in one.
+    assert counts[0] == counts[1] <= 14, counts
+
+
+def test_after_booking_the_roster_shows_who_was_just_booked_and_who_is_busy_from_one_clash_look_up(
+        signed_in, make, hr):
+    session = make.session(capacity=1)
+    first, second = make.employee(hr.company, first_name="Först"), make.employee(hr.company, first_name="Andra")
+    busy = make.employee(hr.company, first_name="Upptagen")
+    make.booking(make.session(starts_at=session.meetings[0].starts_at), busy)
+    token = csrf_token(signed_in, "/")
+    with count_queries() as statements:
+        page = signed_in.post(f"/sessions/{session.id}/book",
+                              data={"csrf_token": token, "employee_ids": [first.id, second.id]}).get_data(as_text=True)
+    assert len([s for s in statements if "booked_elsewhere" in s]) == 1
+    assert f'id="employee-{first.id}" disabled' in page and f'id="employee-{second.id}" disabled' in page
+    roster = page[page.index('id="roster"'):]
+    # Their places as the booking left them (read before it, the roster had them unbooked).
+    assert re.search(rf'for="employee-{first.id}">[^<]*<span[^>]*>[^<]*</span> · <span class="badge badge-booked">', roster)
+    assert re.search(rf'for="employee-{second.id}">[^<]*<span[^>]*>[^<]*</span> · <span class="badge badge-waitlisted">', roster)
+    assert f'name="employee_ids" value="{busy.id}"' in roster and "upptagen:" in roster
+
+
+def test_after_booking_the_roster_shows_places_as_the_booking_left_them_the_line_promoted_first(
+        signed_in, make, hr):
+    session = make.session(capacity=1)
+    make.booking(session, make.employee())  # another company's, in the one seat
+    waiting = make.booking(session, make.employee(hr.company, first_name="Väntande"), BookingStatus.WAITLISTED)
+    session.capacity = 2  # a seat no one has taken yet: the line gets it first
+    db.session.commit()
+    newcomer = make.employee(hr.company, first_name="Nykomling")
+    page = post(signed_in, f"/sessions/{session.id}/book", {"employee_ids": [newcomer.id]}).get_data(as_text=True)
+    assert 'class="outcome-waitlisted"' in page
+    roster = page[page.index('id="roster"'):]
+    assert re.search(rf'for="employee-{waiting.employee_id}">[^<]*<span[^>]*>[^<]*</span> · '
+                     r'<span class="badge badge-booked">', roster)
+    assert re.search(rf'for="employee-{newcomer.id}">[^<]*<span[^>]*>[^<]*</span> · '
+                     r'<span class="badge badge-waitlisted">', roster)
 
 
 @pytest.mark.parametrize("session_id", [987654, 2**31, 10**30])

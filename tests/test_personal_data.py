@@ -59,7 +59,7 @@ def people(make, programme):
     other = make.session(course, starts_at=NOW + timedelta(days=30), capacity=1)
     make.booking(other, bertil)
     in_line = make.booking(other, anna, status=BookingStatus.WAITLISTED)
-    attendance_service.mark(past.meetings[0], past_booking, AttendanceStatus.ATTENDED, provider_user)
+    attendance_service.mark(past.meetings[0], past_booking.id, AttendanceStatus.ATTENDED, provider_user)
     notify(hr, "test", "Anna Lindqvist fick en plats", "Anna Lindqvist är bokad.")
     db.session.commit()
     return dict(company=company, hr=hr, provider_user=provider_user, pm=pm, anna=anna, bertil=bertil,
@@ -189,7 +189,7 @@ def old_session(make, provider_user, employee, years_ago: int):
     started = NOW - timedelta(days=365 * years_ago + 3)
     session = make.session(make.course(provider_user.provider), starts_at=started)
     booking = make.booking(session, employee)
-    attendance_service.mark(session.meetings[0], booking, AttendanceStatus.ATTENDED, provider_user)
+    attendance_service.mark(session.meetings[0], booking.id, AttendanceStatus.ATTENDED, provider_user)
     db.session.commit()
     return session
 
@@ -266,7 +266,7 @@ class TestRetention:
         booking = db.session.scalars(select(Booking).where(Booking.session_id == old.id)).one()
 
         with pytest.raises(DomainError, match="purged"):
-            attendance_service.mark(old.meetings[0], booking, AttendanceStatus.ATTENDED, people["provider_user"])
+            attendance_service.mark(old.meetings[0], booking.id, AttendanceStatus.ATTENDED, people["provider_user"])
         db.session.rollback()
         assert db.session.scalar(select(func.count(HoursEntry.id)).where(HoursEntry.session_id == old.id)) == 1
 

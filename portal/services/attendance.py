@@ -23,9 +23,14 @@ def has_started(meeting: Meeting) -> bool:
     return meeting.starts_at <= utcnow()
 
 
-def mark(meeting: Meeting, booking: Booking, status: AttendanceStatus | str, actor: User) -> Attendance:
-    """Record whether one booked employee attended the meeting; changeable afterwards."""
-    return record_attendance(meeting, {booking.id: status}, actor)[0]
+class NotOnSession(DomainError):
+    """A booking asked for is not one of the meeting's session's (or does not exist)."""
+
+
+def mark(meeting: Meeting, booking_id: int, status: AttendanceStatus | str, actor: User) -> Attendance:
+    """Record whether one booked employee attended the meeting; changeable afterwards. The booking is
+    read here, under the session's lock: NotOnSession if it is not one of the session's."""
+    return record_attendance(meeting, {booking_id: status}, actor)[0]
 
 
 def mark_all_present(meeting: Meeting, actor: User) -> list[Attendance]:
@@ -54,7 +59,7 @@ def record_attendance(
     if not wanted:
         return []
     if not all(0 < booking_id <= MAX_ID for booking_id in wanted):
-        raise DomainError(_("Only people booked on this session can be marked."))
+        raise NotOnSession(_("Only people booked on this session can be marked."))
     # The session's lock keeps a booking from being cancelled while it is marked; the employees'
     # keeps HR from logging hours for the same day at the same moment.
     # Kept in a variable: the identity map holds objects weakly, and `meeting.session` is found in it
@@ -70,7 +75,9 @@ def record_attendance(
             .execution_options(populate_existing=True)
         )
     }
-    if len(bookings) < len(wanted) or any(b.status != BookingStatus.BOOKED for b in bookings.values()):
+    if len(bookings) < len(wanted):
+        raise NotOnSession(_("Only people booked on this session can be marked."))
+    if any(b.status != BookingStatus.BOOKED for b in bookings.values()):
         raise DomainError(_("Only people booked on this session can be marked."))
     lock_employees([b.employee_id for b in bookings.values()])
     existing, entries = {}, {}  # by booking, and the hours each recorded attendance gave

@@ -4,6 +4,7 @@ Every decision on seats is taken under the session's write lock (services/lockin
 seat counter is moved by a conditional update that the database's CHECK backs up: a session is
 never overbooked, whatever runs at the same time.
 """
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime
@@ -45,15 +46,30 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class Clash:
+    course_title: str
+    starts_at: datetime
+
+
+@dataclass(frozen=True)
 class Booked:
-    """A booking request's outcomes, and the session as it was read under its lock (AS_SHOWN)."""
+    """A booking request's outcomes; the session as it was read under its lock (AS_SHOWN); and, of the
+    people the caller shows beside them, the places they hold on the session after the request and their
+    clashes, read under the same lock."""
 
     session: Session
     outcomes: list[Outcome]
+    held: dict[int, BookingStatus]
+    clashes: dict[int, Clash]
 
 
-def book_employees(session_id: int, employee_ids: list[int], actor: User, plan_item: PlanItem | None = None) -> Booked:
-    """Book the actor's employees into the session: each is booked, waitlisted or refused with a reason."""
+def book_employees(
+    session_id: int, employee_ids: list[int], actor: User, plan_item: PlanItem | None = None,
+    shown: Sequence[int] = (),
+) -> Booked:
+    """Book the actor's employees into the session: each is booked, waitlisted or refused with a reason.
+    `shown`: the actor's employees the caller lists beside the outcomes (a booking page's roster): their
+    clashes are looked up in the same statement as those of the people booked."""
     if actor.role != Role.HR:
         raise DomainError(_("Only a company's HR books its employees."))
     if plan_item is not None and plan_item.plan.company_id != actor.company_id:
@@ -67,7 +83,7 @@ def book_employees(session_id: int, employee_ids: list[int], actor: User, plan_i
     wanted = [i for i in dict.fromkeys(employee_ids) if 0 < i <= MAX_ID][:MAX_AT_ONCE]  # the order given, each once
     employees = {e.id: e for e in lock_employees(wanted)}
     closed = _closed_reason(session, now)
-    clashes = clash_details(wanted, session)
+    clashes = clash_details(list(dict.fromkeys([*wanted, *shown])), session)
     in_line, ours = places.waiting, places.booked.get(actor.company_id, 0)
     free = seats_allowed(session, limit) - session.seats_taken
     # A restriction that leaves fewer seats than the capacity refuses the rest: a place in line would
@@ -105,7 +121,10 @@ def book_employees(session_id: int, employee_ids: list[int], actor: User, plan_i
             _event(booking_id, employee_id, company_id, session, None, status)
             for booking_id, employee_id, company_id, status in new
         ])
-    return Booked(session, outcomes)
+    listed = set(shown)
+    held = {i: status for i, status in places.held.items() if i in listed}
+    held |= {row["employee_id"]: row["status"] for row in created if row["employee_id"] in listed}
+    return Booked(session, outcomes, held, {i: clash for i, clash in clashes.items() if i in listed})
 
 
 def cancel_booking(booking: Booking, actor: User) -> list[Booking]:
@@ -215,12 +234,6 @@ def sessions_with_released_caps() -> list[int]:
 def release_seat_cap(session_id: int) -> int:
     """Give a session's free seats to its waitlist now that its cap is released; how many moved up."""
     return len(promote_waitlist(_locked(session_id, WITH_MEETINGS)))
-
-
-@dataclass(frozen=True)
-class Clash:
-    course_title: str
-    starts_at: datetime
 
 
 def clash_details(employee_ids: list[int], session: Session) -> dict[int, Clash]:

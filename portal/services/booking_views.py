@@ -1,5 +1,6 @@
 """What the booking pages show: the roster to pick from, and the bookings to follow and cancel."""
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
@@ -23,11 +24,30 @@ class Candidate:
     clash: Clash | None
 
 
-def candidates(session: Session, company_id: int, text: str = "", selected: list[int] = ()) -> list[Candidate]:
+@dataclass(frozen=True)
+class Roster:
+    """The company's people a booking page lists, as read: each with the place held on the session then,
+    and no clash yet."""
+
+    people: list[Candidate]
+
+    @property
+    def ids(self) -> list[int]:
+        return [person.employee_id for person in self.people]
+
+    def candidates(self, clashes: dict[int, Clash], held: dict[int, BookingStatus] | None = None) -> list[Candidate]:
+        """The people with their clashes; with `held`, their places on the session as read since (a
+        booking request's, under its lock) rather than as read with the roster."""
+        return [replace(person, clash=clashes.get(person.employee_id),
+                        status=person.status if held is None else held.get(person.employee_id))
+                for person in self.people]
+
+
+def roster(session_id: int, company_id: int, text: str = "", selected: Sequence[int] = ()) -> Roster:
     """The company's active employees to pick from: those matching the text, and those already picked."""
     live = (
         select(Booking.employee_id, Booking.status)
-        .where(Booking.session_id == session.id, Booking.status != BookingStatus.CANCELLED)
+        .where(Booking.session_id == session_id, Booking.status != BookingStatus.CANCELLED)
         .subquery()
     )
     wanted = every_word_in(Employee.first_name + " " + Employee.last_name + " " + Employee.job_role, text) \
@@ -43,9 +63,14 @@ def candidates(session: Session, company_id: int, text: str = "", selected: list
     )
     if wanted is not None:
         statement = statement.where(wanted)
-    rows = db.session.execute(statement).all()
-    clashes = clash_details([row[0] for row in rows], session)
-    return [Candidate(i, f"{first} {last}", role, status, clashes.get(i)) for i, first, last, role, status in rows]
+    return Roster([Candidate(i, f"{first} {last}", role, status, None)
+                   for i, first, last, role, status in db.session.execute(statement)])
+
+
+def candidates(session: Session, company_id: int, text: str = "", selected: Sequence[int] = ()) -> list[Candidate]:
+    """The roster with each person's clash with the session, if any."""
+    listed = roster(session.id, company_id, text, selected)
+    return listed.candidates(clash_details(listed.ids, session))
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from portal.blueprints.attendance.forms import MarkForm
 from portal.blueprints.helpers import attempt
 from portal.extensions import htmx
 from portal.models import Booking, Meeting, Role, Session
+from portal.models.types import MAX_ID
 from portal.security import gate_blueprint
 from portal.services import attendance as service
 
@@ -41,19 +42,25 @@ def register(session_id: int, meeting_id: int):
 
 @bp.route("/sessions/<int:session_id>/meetings/<int:meeting_id>/register/<int:booking_id>", methods=["POST"])
 def mark(session_id: int, meeting_id: int, booking_id: int):
-    meeting = _meeting(session_id, meeting_id)
-    booking = load_or_404(Booking, booking_id, current_user)
-    if booking.session_id != meeting.session_id:
+    if not 0 < booking_id <= MAX_ID:
         abort(404)
+    meeting = _meeting(session_id, meeting_id)
     form = MarkForm()
     if form.validate_on_submit():
-        attempt(lambda: service.mark(meeting, booking, form.status.data, current_user), keep_loaded=True)
+        # The service reads the booking under the session's lock: one that is not the session's is a 404.
+        try:
+            attempt(lambda: service.mark(meeting, booking_id, form.status.data, current_user), keep_loaded=True,
+                    passthrough=(service.NotOnSession,))
+        except service.NotOnSession:
+            abort(404)
     else:
+        if load_or_404(Booking, booking_id, current_user).session_id != meeting.session_id:
+            abort(404)
         flash(_("Mark the person as attended or absent."), "error")
     if not htmx:
         return redirect(url_for(".register", session_id=session_id, meeting_id=meeting_id))
     # htmx swaps the person's row alone; a refusal is told inside it rather than on the next page.
-    rows = service.register(meeting, booking.id)
+    rows = service.register(meeting, booking_id)
     if not rows:
         # No longer booked (cancelled meanwhile): the whole register is shown again, with the message.
         response = make_response("")

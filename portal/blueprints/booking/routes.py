@@ -32,12 +32,16 @@ def book(session_id: int):
         abort(404)
     plan_item = plan_item_arg()
     form = BookForm()
+    text = request.values.get("q", "")[:100].replace("\x00", "")
     booked = None
     if form.validate_on_submit():
-        # The service reads the session under its lock as the page shows it: kept for the page. Every
+        # The people the page lists next are read first, so their clashes come in the booking's own look-up;
+        # the service reads the session under its lock as the page shows it: kept for the page. Every
         # session is HR's to read; one that does not exist is a 404.
+        listed = booking_views.roster(session_id, current_user.company_id, text)
         try:
-            booked = attempt(lambda: service.book_employees(session_id, form.employee_ids.data, current_user, plan_item),
+            booked = attempt(lambda: service.book_employees(session_id, form.employee_ids.data, current_user, plan_item,
+                                                            shown=listed.ids),
                              keep_loaded=True, passthrough=(service.NoSuchSession,))
         except service.NoSuchSession:
             abort(404)
@@ -45,9 +49,11 @@ def book(session_id: int):
             plan_item = plan_item_arg()
     found = booked.session if booked else _session(session_id)
     outcomes = booked.outcomes if booked else None
-    text = request.values.get("q", "")[:100].replace("\x00", "")
-    selected = [] if outcomes else _selected_ids() or _named_in(plan_item)
-    people = booking_views.candidates(found, current_user.company_id, text, selected)
+    if booked:
+        people, selected = listed.candidates(booked.clashes, booked.held), []
+    else:
+        selected = _selected_ids() or _named_in(plan_item)
+        people = booking_views.candidates(found, current_user.company_id, text, selected)
     context = dict(session=found, form=form, people=people, selected=set(selected), text=text, outcomes=outcomes,
                    cap_active=service.company_seat_cap_active(found), plan_item=plan_item)
     if htmx and request.method == "GET" and not htmx.history_restore_request:
