@@ -595,7 +595,8 @@ def _attendance_and_hours(demo: _Demo) -> None:
                 # The provider's attendance record is the verification of these hours.
                 # The meeting's place decides the format; not yet flushed, it has its municipality but no id.
                 db.session.add(HoursEntry(
-                    employee=booking.employee, entry_date=meeting.starts_at.astimezone(STOCKHOLM).date(),
+                    employee=booking.employee, company=booking.company,
+                    entry_date=meeting.starts_at.astimezone(STOCKHOLM).date(),
                     minutes=meeting.minutes, source=HoursSource.ATTENDANCE, attendance=attendance,
                     session=session, course=session.course, verification=Verification.VERIFIED, verified_by_id=recorder.id,
                     delivery=Delivery.IN_PERSON if meeting.municipality is not None else Delivery.DIGITAL,
@@ -619,7 +620,7 @@ def _manual_hours(demo: _Demo) -> None:
             day = demo.anchor - timedelta(days=days_back)
             day -= timedelta(days=max(0, day.weekday() - 4))  # weekend work is logged on the Friday
             entry = HoursEntry(
-                employee=rng.choice(active), entry_date=day, minutes=rng.choice([60, 90, 120, 180, 240, 360, 480]),
+                employee=rng.choice(active), company=company, entry_date=day, minutes=rng.choice([60, 90, 120, 180, 240, 360, 480]),
                 source=HoursSource.MANUAL, description=text, created_by_id=hr.id, created_at=_at(day, time(15, 30)),
                 delivery=Delivery.DIGITAL,
                 verification=Verification.PENDING,

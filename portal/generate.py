@@ -743,7 +743,8 @@ def _attendance_rows(build: _Build) -> Iterator[tuple]:
 
 def _hours_entries(build: _Build, loader: _Loader) -> None:
     """An entry per attended meeting, then manual entries up to the scaled count."""
-    columns = ("id", "employee_id", "entry_date", "minutes", "source", "attendance_id", "session_id", "course_id",
+    columns = ("id", "employee_id", "company_id", "entry_date", "minutes", "source", "attendance_id", "session_id",
+               "course_id",
                "delivery", "description", "note", "verification", "verified_by_id", "verified_at",
                "rejection_reason", "created_by_id", "created_at")
     attended = sum(build.attended)
@@ -758,6 +759,7 @@ def _attendance_hours_rows(build: _Build) -> Iterator[tuple]:
     for session in build.sessions:
         recorder = build.provider_user(session.course.provider)
         for _booking_id, employee in session.attendees:
+            company_id = build.company_of[employee] + 1
             for meeting in session.meetings:
                 attendance_id += 1
                 if not build.attended[attendance_id - 1]:
@@ -765,7 +767,7 @@ def _attendance_hours_rows(build: _Build) -> Iterator[tuple]:
                 hours_id += 1
                 minutes = int((meeting.ends_at - meeting.starts_at).total_seconds() // 60)
                 delivery = Delivery.DIGITAL if meeting.municipality_id is None else Delivery.IN_PERSON
-                yield (hours_id, employee, meeting.day, minutes, HoursSource.ATTENDANCE.value, attendance_id,
+                yield (hours_id, employee, company_id, meeting.day, minutes, HoursSource.ATTENDANCE.value, attendance_id,
                        session.id, session.course.id, delivery.value, "", "", Verification.VERIFIED.value, recorder,
                        meeting.recorded_at, "", recorder, meeting.recorded_at)
 
@@ -777,13 +779,14 @@ def _manual_hours_rows(build: _Build, first_id: int, count: int) -> Iterator[tup
     days = _working_days(build.period_start + timedelta(days=30), build.anchor)
     for hours_id in range(first_id, first_id + count):
         employee, day = _free_day(build, days)
-        hr = build.hr_user(build.company_of[employee])
+        company = build.company_of[employee]
+        hr = build.hr_user(company)
         created = datetime.combine(day, time(13, 0), tzinfo=timezone.utc) + timedelta(minutes=rng.randint(0, 2880))
         verified_at = created + timedelta(minutes=rng.randint(1440, 10 * 1440))
         verification, reason = _manual_verification(rng, verified_at < build.now)
         decided = verification != Verification.PENDING
         delivery = Delivery.DIGITAL if rng.random() < 0.75 else Delivery.IN_PERSON
-        yield (hours_id, employee, day, rng.choice(MANUAL_MINUTES), HoursSource.MANUAL.value, None, None, None,
+        yield (hours_id, employee, company + 1, day, rng.choice(MANUAL_MINUTES), HoursSource.MANUAL.value, None, None, None,
                delivery.value, rng.choice(MANUAL_TRAINING), "", verification.value, PM_USER_ID if decided else None,
                verified_at if decided else None, reason, hr, created)
 

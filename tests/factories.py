@@ -100,4 +100,4 @@ def session(course: Course | None = None, starts_at: datetime | None = None, mee
 def booking(session: Session, employee: Employee, status: BookingStatus = BookingStatus.BOOKED, **fields) -> Booking:
     if status == BookingStatus.BOOKED:
         session.seats_taken += 1  # as the booking service keeps it
-    return _save(Booking(session=session, employee=employee, company_id=employee.company_id, status=status, **fields))
+    return _save(Booking(session=session, employee=employee, company=employee.company, status=status, **fields))

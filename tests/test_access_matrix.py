@@ -366,7 +366,7 @@ def world(make):
                             period_end=programme.period_end)
         plan.items.append(PlanItem(competence_area=make.competence_area(), planned_minutes=600,
                                    target_year=today.year, target_quarter=4, head_count=2, priority=Priority.HIGH))
-        hours = HoursEntry(employee=employee, entry_date=today - timedelta(days=1), minutes=90,
+        hours = HoursEntry(employee=employee, company=employee.company, entry_date=today - timedelta(days=1), minutes=90,
                            source=HoursSource.MANUAL, description="E-kurs", delivery=Delivery.DIGITAL)
         db.session.add_all([plan, hours])
         db.session.commit()

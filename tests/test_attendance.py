@@ -90,7 +90,7 @@ class TestMarking:
         service.mark(meeting, booking.id, AttendanceStatus.ATTENDED, provider_user)
         db.session.commit()
         (entry,) = entries()
-        db.session.add(HoursEntry(employee_id=entry.employee_id, entry_date=entry.entry_date, minutes=60,
+        db.session.add(HoursEntry(employee_id=entry.employee_id, company_id=entry.company_id, entry_date=entry.entry_date, minutes=60,
                                   source=HoursSource.ATTENDANCE, attendance_id=entry.attendance_id,
                                   delivery=Delivery.DIGITAL))
         with pytest.raises(IntegrityError):
@@ -176,7 +176,7 @@ class TestMarking:
 
 class TestTwentyFourHours:
     def _logged(self, employee, day, minutes, verification=Verification.PENDING):
-        db.session.add(HoursEntry(employee_id=employee.id, entry_date=day, minutes=minutes, source=HoursSource.MANUAL,
+        db.session.add(HoursEntry(employee_id=employee.id, company_id=employee.company_id, entry_date=day, minutes=minutes, source=HoursSource.MANUAL,
                                   description="E-kurs", delivery=Delivery.DIGITAL, verification=verification))
         db.session.commit()
 

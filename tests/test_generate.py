@@ -75,6 +75,9 @@ def test_generate_builds_every_count_in_proportion_to_the_scale(generate):
     assert (count(TrainingPlan), count(PlanItem)) == (5, 40)
     assert count(User) == 1 + 5 + 1  # the programme office, HR per company, one per provider
     assert count(select(Session.id).where(Session.status == SessionStatus.POSTPONED)) == 5
+    # Each hours entry keeps its employee's company.
+    assert count(select(HoursEntry.id).join(Employee, Employee.id == HoursEntry.employee_id)
+                 .where(HoursEntry.company_id != Employee.company_id)) == 0
 
 
 def test_the_programmes_totals_are_one_row_per_key_of_its_tallies(generate):

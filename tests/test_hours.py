@@ -61,7 +61,7 @@ def refusal(call) -> dict[str, str]:
 
 
 def add_entry(employee, minutes, day=None, source=HoursSource.MANUAL, verification=Verification.PENDING):
-    entry = HoursEntry(employee_id=employee.id, entry_date=day or yesterday(), minutes=minutes, source=source,
+    entry = HoursEntry(employee_id=employee.id, company_id=employee.company_id, entry_date=day or yesterday(), minutes=minutes, source=source,
                        description="Annat", delivery=Delivery.DIGITAL, verification=verification)
     if source == HoursSource.ATTENDANCE:
         from tests import factories

@@ -1,5 +1,6 @@
 """The Alembic migrations build exactly the schema the models describe, on this run's database."""
 import sqlite3
+from datetime import date
 
 import psycopg
 import pytest
@@ -98,6 +99,29 @@ def test_sessions_get_their_dates_from_their_meetings_on_upgrade(empty_database_
         upgrade()
         assert db.session.execute(text(f"SELECT starts_at IS NOT NULL FROM sessions WHERE id = {session_id}")).scalar()
         assert (db.session.get(Session, session_id).starts_at, db.session.get(Session, session_id).ends_at) == (first, last)
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_hours_entries_get_their_employees_company_on_upgrade(empty_database_url):
+    """0014 gives the hours entries already there their employee's company (later ones are written with it)."""
+    from portal.models import Delivery, HoursEntry, HoursSource
+    from portal.services.reference import load_reference_data
+    from tests import factories
+
+    app = create_app(config_for_tests(empty_database_url))
+    with app.app_context():
+        upgrade()
+        load_reference_data()
+        employee = factories.employee()
+        db.session.add(HoursEntry(employee=employee, company=employee.company, entry_date=date(2026, 3, 2), minutes=60,
+                                  source=HoursSource.MANUAL, delivery=Delivery.DIGITAL))
+        db.session.commit()
+        company_id = employee.company_id
+        db.session.remove()
+        downgrade(revision="0013")
+        upgrade()
+        assert db.session.execute(text("SELECT company_id FROM hours_entries")).scalars().all() == [company_id]
         db.session.remove()
         db.engine.dispose()
 

@@ -39,11 +39,11 @@ def test_a_cancelled_booking_does_not_block_booking_again(make):
 
 def test_manual_hours_cannot_claim_an_attendance_and_stay_within_a_day(make):
     employee = make.employee()
-    db.session.add(HoursEntry(delivery=Delivery.IN_PERSON, employee=employee, entry_date=date(2026, 3, 2), minutes=1500, source=HoursSource.MANUAL))
+    db.session.add(HoursEntry(delivery=Delivery.IN_PERSON, employee=employee, company=employee.company, entry_date=date(2026, 3, 2), minutes=1500, source=HoursSource.MANUAL))
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
-    db.session.add(HoursEntry(delivery=Delivery.IN_PERSON, employee=employee, entry_date=date(2026, 3, 2), minutes=60, source=HoursSource.ATTENDANCE))
+    db.session.add(HoursEntry(delivery=Delivery.IN_PERSON, employee=employee, company=employee.company, entry_date=date(2026, 3, 2), minutes=60, source=HoursSource.ATTENDANCE))
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()

@@ -88,7 +88,7 @@ class TestPlans:
         past = make.session(starts_at=NOW - timedelta(days=30))
         done = make.booking(past, anna, plan_item_id=item.id)
         attendance = Attendance(booking=done, meeting=past.meetings[0], status=AttendanceStatus.ATTENDED)
-        db.session.add(HoursEntry(delivery=Delivery.IN_PERSON, employee=anna, entry_date=date.today(), minutes=360, source=HoursSource.ATTENDANCE,
+        db.session.add(HoursEntry(delivery=Delivery.IN_PERSON, employee=anna, company=anna.company, entry_date=date.today(), minutes=360, source=HoursSource.ATTENDANCE,
                                   attendance=attendance, session=past, verification=Verification.VERIFIED))
         db.session.commit()
         line = plans.progress(plan).items[0]

@@ -130,7 +130,7 @@ def build_world(seed: int, scale: int = 1, world: World | None = None) -> World:
             db.session.add(session)
             db.session.flush()
             for employee in rng.sample(employees, rng.randint(1, min(6, len(employees)))):
-                booking = Booking(session=session, employee=employee, company_id=employee.company_id,
+                booking = Booking(session=session, employee=employee, company=employee.company,
                                   status=BookingStatus.BOOKED)
                 db.session.add(booking)
                 for meeting in session.meetings:
@@ -160,7 +160,7 @@ def _at(day: date, hour: int = 0) -> datetime:
 
 
 def _hours(world, employee, day, minutes, source, verification, delivery, course, session_id, attendance):
-    db.session.add(HoursEntry(employee=employee, entry_date=day, minutes=minutes, source=source,
+    db.session.add(HoursEntry(employee=employee, company=employee.company, entry_date=day, minutes=minutes, source=source,
                               verification=verification, delivery=delivery, course=course, attendance=attendance,
                               session_id=session_id if attendance is not None else None))
     world.entries.append(Entry(
@@ -305,7 +305,7 @@ def test_counting_rules_on_a_small_known_programme(programme, make):
     unknown_age = make.employee(company, gender=Gender.MAN, employment_status=EmploymentStatus.FURLOUGHED)
 
     def manual(employee, day, minutes, verification, course=None):
-        db.session.add(HoursEntry(employee=employee, entry_date=day, minutes=minutes, source=HoursSource.MANUAL,
+        db.session.add(HoursEntry(employee=employee, company=employee.company, entry_date=day, minutes=minutes, source=HoursSource.MANUAL,
                                   verification=verification, delivery=Delivery.DIGITAL, course=course))
 
     manual(born_1995, date(2024, 12, 31), 60, Verification.VERIFIED, two_areas)  # 29 in 2024
@@ -333,7 +333,7 @@ def test_counting_rules_on_a_small_known_programme(programme, make):
 def test_months_without_hours_show_as_empty_rows(programme, make):
     person = make.employee()
     for day in (date(2024, 11, 3), date(2025, 2, 9)):
-        db.session.add(HoursEntry(employee=person, entry_date=day, minutes=60, source=HoursSource.MANUAL,
+        db.session.add(HoursEntry(employee=person, company=person.company, entry_date=day, minutes=60, source=HoursSource.MANUAL,
                                   verification=Verification.VERIFIED, delivery=Delivery.DIGITAL))
     db.session.commit()
     rows = reports.programme_report(ReportFilters()).breakdown("month").rows
@@ -504,7 +504,7 @@ def text_of(body: bytes) -> str:
 def test_names_that_look_like_formulas_stay_text(client, programme, make):
     company = make.company(name="=cmd|' /C calc'!A0")
     person = make.employee(company, first_name="+SUM(1", last_name="2)")
-    db.session.add(HoursEntry(employee=person, entry_date=date(2025, 1, 1), minutes=60, source=HoursSource.MANUAL,
+    db.session.add(HoursEntry(employee=person, company=person.company, entry_date=date(2025, 1, 1), minutes=60, source=HoursSource.MANUAL,
                               verification=Verification.VERIFIED, delivery=Delivery.DIGITAL))
     db.session.commit()
     signed_in(client, Role.PM)

@@ -187,7 +187,7 @@ class TestDeactivating:
         employee = make.employee(hr.company)
         session = make.session()
         make.booking(session, employee)
-        db.session.add(HoursEntry(delivery=Delivery.IN_PERSON, employee=employee, entry_date=date.today() - timedelta(days=3), minutes=90,
+        db.session.add(HoursEntry(delivery=Delivery.IN_PERSON, employee=employee, company=employee.company, entry_date=date.today() - timedelta(days=3), minutes=90,
                                   source=HoursSource.MANUAL, description="Självstudier"))
         db.session.commit()
         deactivate_employee(employee, hr)

@@ -22,7 +22,7 @@ def _attended(make, session, employee):
     booking = make.booking(session, employee)
     attendance = Attendance(booking=booking, meeting=session.meetings[0], status=AttendanceStatus.ATTENDED)
     db.session.add(HoursEntry(delivery=Delivery.IN_PERSON,
-        employee=employee, entry_date=date(2026, 2, 2), minutes=session.meetings[0].minutes,
+        employee=employee, company=employee.company, entry_date=date(2026, 2, 2), minutes=session.meetings[0].minutes,
         source=HoursSource.ATTENDANCE, attendance=attendance, session=session, verification=Verification.VERIFIED,
     ))
     db.session.commit()
@@ -37,7 +37,7 @@ def test_hr_start_page_shows_its_company_figures(client, make):
               (EmploymentStatus.EMPLOYED, EmploymentStatus.EMPLOYED, EmploymentStatus.FURLOUGHED)]
     _attended(make, past, people[0])
     _attended(make, past, people[1])
-    db.session.add(HoursEntry(delivery=Delivery.IN_PERSON, employee=people[2], entry_date=date(2026, 3, 1), minutes=90,
+    db.session.add(HoursEntry(delivery=Delivery.IN_PERSON, employee=people[2], company=people[2].company, entry_date=date(2026, 3, 1), minutes=90,
                               source=HoursSource.MANUAL, verification=Verification.PENDING))
     upcoming = make.session()
     make.booking(upcoming, people[2])

@@ -73,8 +73,9 @@ def assert_in_step() -> None:
 
 def verified(day: date, minutes: int = 60, **fields) -> HoursEntry:
     """Manual hours the programme office verified (they count), added to the session."""
+    person = fields["employee"] if "employee" in fields else db.session.get(Employee, fields["employee_id"])
     entry = HoursEntry(entry_date=day, minutes=minutes, source=HoursSource.MANUAL, verification=Verification.VERIFIED,
-                       delivery=Delivery.DIGITAL, **fields)
+                       delivery=Delivery.DIGITAL, company_id=person.company_id, **fields)
     db.session.add(entry)
     return entry
 
@@ -98,7 +99,7 @@ def test_a_known_entry_gives_its_tallies(ctx, make):
 def test_hours_that_do_not_count_have_no_tallies(ctx, make):
     employee = make.employee()
     for verification in (Verification.PENDING, Verification.REJECTED):
-        db.session.add(HoursEntry(employee=employee, entry_date=date(2026, 3, 2), minutes=60,
+        db.session.add(HoursEntry(employee=employee, company=employee.company, entry_date=date(2026, 3, 2), minutes=60,
                                   source=HoursSource.MANUAL, verification=verification, delivery=Delivery.DIGITAL))
     db.session.commit()
     assert kept() == set()

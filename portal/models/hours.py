@@ -11,7 +11,7 @@ from portal.models.types import StrEnum, UTCDateTime, enum_type, utcnow
 if TYPE_CHECKING:
     from portal.models.bookings import Attendance
     from portal.models.catalogue import Course, Session
-    from portal.models.organisations import Employee
+    from portal.models.organisations import Company, Employee
 
 
 class HoursSource(StrEnum):
@@ -48,14 +48,16 @@ class HoursEntry(db.Model):
         ),
         Index("ix_hours_entries_employee_id_entry_date", "employee_id", "entry_date"),
         Index("ix_hours_entries_entry_date", "entry_date"),
-        # The few entries waiting for the programme office, found without reading all the others
+        # The few entries waiting for the programme office, a company's found without reading the others
         # (on PostgreSQL with their minutes, so a company's pending hours never read the table).
-        Index("ix_hours_entries_pending", "employee_id", postgresql_include=["minutes"],
+        Index("ix_hours_entries_pending", "company_id", postgresql_include=["minutes"],
               postgresql_where=text(PENDING), sqlite_where=text(PENDING)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    # The employee's company, kept with the entry as a booking keeps it (an employee never changes company).
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
     entry_date: Mapped[date]
     minutes: Mapped[int]
     source: Mapped[HoursSource] = mapped_column(enum_type(HoursSource, "hours_source"))
@@ -77,6 +79,7 @@ class HoursEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     employee: Mapped["Employee"] = relationship()
+    company: Mapped["Company"] = relationship()
     attendance: Mapped["Attendance | None"] = relationship()
     session: Mapped["Session | None"] = relationship()
     course: Mapped["Course | None"] = relationship()

@@ -112,7 +112,7 @@ def record_attendance(
         entry = entries.get(attendance.id)
         if status == AttendanceStatus.ATTENDED and entry is None:
             db.session.add(HoursEntry(
-                employee_id=booking.employee_id, entry_date=day, minutes=meeting.minutes,
+                employee_id=booking.employee_id, company_id=booking.company_id, entry_date=day, minutes=meeting.minutes,
                 source=HoursSource.ATTENDANCE, attendance_id=attendance.id, session_id=meeting.session_id,
                 course_id=course_id,
                 delivery=Delivery.IN_PERSON if meeting.municipality_id else Delivery.DIGITAL,

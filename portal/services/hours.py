@@ -67,7 +67,8 @@ def log_hours(
     company_id = _hr_company(actor)
     data = _checked(company_id, HoursData(employee_id, day, minutes, course_id, description, note, delivery))
     entry = HoursEntry(
-        employee_id=data.employee_id, entry_date=data.day, minutes=data.minutes, source=HoursSource.MANUAL,
+        employee_id=data.employee_id, company_id=company_id, entry_date=data.day, minutes=data.minutes,
+        source=HoursSource.MANUAL,
         course_id=data.course_id, description=data.description, note=data.note, delivery=data.delivery,
         verification=Verification.PENDING, created_by_id=actor.id, created_at=utcnow(),
     )

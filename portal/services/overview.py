@@ -135,8 +135,7 @@ def company_overview(company: Company) -> CompanyOverview:
         Employee.company_id == company.id, Employee.is_active).subquery()
     pending = (
         select(func.coalesce(func.sum(HoursEntry.minutes), 0))
-        .join(Employee, Employee.id == HoursEntry.employee_id)
-        .where(pending_hours(), Employee.company_id == company.id).scalar_subquery()
+        .where(pending_hours(), HoursEntry.company_id == company.id).scalar_subquery()
     )
     figures = db.session.execute(select(
         *[select(func.coalesce(func.sum(column), 0)).scalar_subquery() for column in (trained.c.individuals, trained.c.minutes)],
