@@ -378,12 +378,13 @@ def measure(name: str, role: str, kind: str, clients: list[Client], calls: list,
     measured, beside = calls[warmup:], (floors or [])[warmup:]
     answers: list = [None] * len(measured)
     floor_answers: list = [None] * len(beside)
-    page_time = [0.0]  # seconds the clients spent on the page's requests (the floor rounds left out)
+    page_seconds = 0.0  # the clients' time on the page's requests (the floor rounds left out)
     if floors:
         rounds = -(-len(measured) // len(clients))
         barrier = threading.Barrier(len(clients))
 
         def work(position: int):
+            nonlocal page_seconds
             mine = range(position, len(measured), len(clients))
             for round_ in range(rounds):
                 index = mine[round_] if round_ < len(mine) else None
@@ -391,12 +392,12 @@ def measure(name: str, role: str, kind: str, clients: list[Client], calls: list,
                 if index is not None:
                     floor_answers[index] = beside[index](clients[position])
                 barrier.wait()
-                started = time.perf_counter()
+                round_started = time.perf_counter()
                 if index is not None:
                     answers[index] = measured[index](clients[position])
                 barrier.wait()
                 if position == 0:
-                    page_time[0] += time.perf_counter() - started
+                    page_seconds += time.perf_counter() - round_started
     else:
         todo = list(enumerate(measured))
         lock = threading.Lock()
@@ -415,7 +416,7 @@ def measure(name: str, role: str, kind: str, clients: list[Client], calls: list,
         thread.start()
     for thread in threads:
         thread.join()
-    wall = page_time[0] if floors else time.perf_counter() - started
+    wall = page_seconds if floors else time.perf_counter() - started
     failed = {s: n for s, n in _statuses(answers + floor_answers).items() if not (200 <= int(s) < 400)}
     if failed:
         raise SystemExit(f"{name}: answers {failed}")
